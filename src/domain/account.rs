@@ -1,0 +1,206 @@
+//! `Account`: a customer of the provider, with its SIP domain, registrar, numbering plan,
+//! defaults for its users, and how its phones authenticate.
+
+use std::fmt;
+use std::str::FromStr;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::credentials::Secret;
+use super::extension::NumberingPlan;
+use super::identity::is_dns_name;
+use super::locale::{Language, TimeZone};
+use super::text::line_of_text;
+use super::ParseError;
+
+/// Identifies an account; assigned by the store, never reused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct AccountId(pub u64);
+
+impl fmt::Display for AccountId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl FromStr for AccountId {
+    type Err = ParseError;
+    fn from_str(input: &str) -> Result<AccountId, ParseError> {
+        input
+            .parse()
+            .map(AccountId)
+            .map_err(|_| ParseError::new("must be an account id (a number)"))
+    }
+}
+
+/// A customer account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Account {
+    pub id: AccountId,
+    /// The customer's name as admins see it.
+    pub name: String,
+    /// The SIP domain (realm) its users register in; unique across accounts, lower case.
+    pub domain: String,
+    /// The account group name: the suffix of app usernames. Users cannot be created until
+    /// it is set.
+    #[serde(default)]
+    pub group_name: Option<String>,
+    /// Where this account's phones register.
+    pub registrar: Registrar,
+    pub numbering: NumberingPlan,
+    /// Defaults for users who do not choose.
+    pub language: Language,
+    pub time_zone: TimeZone,
+    /// Calling plans users of this account may be given.
+    #[serde(default)]
+    pub calling_plans: Vec<String>,
+    /// The plan a user gets when none is chosen; one of `calling_plans`.
+    #[serde(default)]
+    pub default_calling_plan: Option<String>,
+    /// How this account's phones authenticate when fetching their files.
+    pub device_auth: DeviceAuth,
+    pub created_at: Timestamp,
+}
+
+/// How an account's phones prove who they are to the provisioning server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceAuth {
+    /// Each device has its own generated credentials (the default).
+    PerDevice,
+    /// One credential for every device of the account (sites that hand out the server URL
+    /// by DHCP and cannot deliver a credential per phone).
+    Account(ProvisioningCredentials),
+}
+
+/// HTTP credentials a phone presents when fetching its configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProvisioningCredentials {
+    pub username: String,
+    pub password: Secret,
+}
+
+/// The SIP registrar an account's phones register with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Registrar {
+    /// A DNS name or IP address.
+    pub host: String,
+    pub port: u16,
+    pub transport: Transport,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    Udp,
+    Tcp,
+    Tls,
+}
+
+impl Transport {
+    pub fn name(self) -> &'static str {
+        match self {
+            Transport::Udp => "udp",
+            Transport::Tcp => "tcp",
+            Transport::Tls => "tls",
+        }
+    }
+
+    /// The port a registrar listens on for this transport unless told otherwise.
+    pub fn default_port(self) -> u16 {
+        match self {
+            Transport::Tls => 5061,
+            Transport::Udp | Transport::Tcp => 5060,
+        }
+    }
+}
+
+impl FromStr for Transport {
+    type Err = ParseError;
+    fn from_str(input: &str) -> Result<Transport, ParseError> {
+        match input.trim().to_ascii_lowercase().as_str() {
+            "udp" => Ok(Transport::Udp),
+            "tcp" => Ok(Transport::Tcp),
+            "tls" => Ok(Transport::Tls),
+            _ => Err(ParseError::new("must be 'udp', 'tcp' or 'tls'")),
+        }
+    }
+}
+
+/// A SIP domain: a DNS name with at least one dot, stored lower-case.
+pub fn sip_domain(input: &str) -> Result<String, ParseError> {
+    let domain = input.trim().trim_end_matches('.').to_ascii_lowercase();
+    if is_dns_name(&domain) && domain.contains('.') {
+        Ok(domain)
+    } else {
+        Err(ParseError::new("must be a DNS name such as acme.sip.example.com"))
+    }
+}
+
+/// A registrar host: a DNS name or an IP address.
+pub fn registrar_host(input: &str) -> Result<String, ParseError> {
+    let host = input.trim().to_ascii_lowercase();
+    if host.parse::<std::net::IpAddr>().is_ok() || is_dns_name(&host) {
+        Ok(host)
+    } else {
+        Err(ParseError::new("must be a DNS name or an IP address"))
+    }
+}
+
+/// An account group name: 1–64 letters, digits, `.`, `_` or `-` (it becomes the part of
+/// app usernames after the `@`).
+pub fn group_name(input: &str) -> Result<String, ParseError> {
+    let name = input.trim();
+    if name.is_empty() || name.len() > 64 {
+        return Err(ParseError::new("must be 1 to 64 characters long"));
+    }
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+    {
+        return Err(ParseError::new("may contain only letters, digits, '.', '_' and '-'"));
+    }
+    Ok(name.to_owned())
+}
+
+/// A calling plan name as offered by the account.
+pub fn calling_plan(input: &str) -> Result<String, ParseError> {
+    line_of_text(input, 64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sip_domains_are_lower_case_dotted_names() {
+        assert_eq!(sip_domain("Acme.SIP.example.com.").unwrap(), "acme.sip.example.com");
+        assert!(sip_domain("localhost").is_err());
+        assert!(sip_domain("acme sip.com").is_err());
+    }
+
+    #[test]
+    fn registrar_hosts_are_names_or_addresses() {
+        assert_eq!(registrar_host("10.0.0.5").unwrap(), "10.0.0.5");
+        assert_eq!(registrar_host("::1").unwrap(), "::1");
+        assert!(registrar_host("sip.example.com").is_ok());
+        assert!(registrar_host("sip example").is_err());
+    }
+
+    #[test]
+    fn transports_and_their_default_ports() {
+        assert_eq!("TLS".parse::<Transport>().unwrap().default_port(), 5061);
+        assert_eq!("udp".parse::<Transport>().unwrap().default_port(), 5060);
+        assert!("sctp".parse::<Transport>().is_err());
+    }
+
+    #[test]
+    fn group_names_can_follow_an_at_sign() {
+        assert_eq!(group_name(" acme-corp ").unwrap(), "acme-corp");
+        assert!(group_name("acme corp").is_err());
+        assert!(group_name("").is_err());
+        assert!(group_name("a@b").is_err());
+    }
+}

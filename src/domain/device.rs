@@ -1,0 +1,206 @@
+//! `Device`: a desk phone or DECT base known by its MAC, its `Line`s, and the state of its
+//! first-boot hand-off.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::account::{AccountId, ProvisioningCredentials};
+use super::credentials::{Secret, SipUsername};
+use super::mac::Mac;
+use super::user::UserId;
+use super::ParseError;
+
+/// A registered device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Device {
+    /// Unique across all accounts.
+    pub mac: Mac,
+    pub account: AccountId,
+    /// Vendor of the catalogue entry (`yealink`).
+    pub vendor: String,
+    /// Model name from the catalogue (`T46S`, `W60B`).
+    pub model: String,
+    /// Where the device is, as the admin describes it.
+    pub label: Option<String>,
+    /// What this device presents when fetching its file (unless its account uses one
+    /// account-wide credential).
+    pub provisioning: ProvisioningCredentials,
+    pub handoff: HandOff,
+    /// Line number (1-based) → line.
+    pub lines: BTreeMap<u16, Line>,
+    pub created_at: Timestamp,
+}
+
+/// One SIP account of a device, bound to a user.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Line {
+    pub number: u16,
+    pub user: UserId,
+    /// Shown on the phone (and as the handset name on a DECT base).
+    pub name: String,
+    pub sip: SipCredentials,
+}
+
+/// A line's SIP credentials, as the registrar must also accept them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SipCredentials {
+    /// Unique in the account's SIP domain.
+    pub username: SipUsername,
+    pub password: Secret,
+    /// MD5(username:realm:password), all a registrar needs to check a Digest response.
+    pub ha1: String,
+}
+
+/// The first-boot hand-off: while armed, the device may fetch its file once without
+/// credentials, which hands it its credentials; any successful fetch disarms it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HandOff {
+    /// Until when an unauthenticated fetch is allowed; `None` when disarmed.
+    pub armed_until: Option<Timestamp>,
+    /// When not empty, the unauthenticated fetch must come from one of these networks.
+    #[serde(default)]
+    pub allowed_from: Vec<IpNet>,
+    /// When the device last received its credentials through the hand-off.
+    pub handed_off_at: Option<Timestamp>,
+    /// Unauthenticated attempts refused after the hand-off (a clone or an attacker — or a
+    /// factory-reset phone that needs re-arming).
+    #[serde(default)]
+    pub refused_attempts: u32,
+    pub last_refused_at: Option<Timestamp>,
+}
+
+impl HandOff {
+    /// An armed hand-off for a newly registered or re-armed device.
+    pub fn armed(now: Timestamp, window: jiff::SignedDuration, allowed_from: Vec<IpNet>) -> HandOff {
+        HandOff {
+            armed_until: now.checked_add(window).ok(),
+            allowed_from,
+            ..HandOff::default()
+        }
+    }
+
+    /// Whether a fetch without credentials from `address` at `now` may be served.
+    pub fn admits(&self, now: Timestamp, address: IpAddr) -> bool {
+        let in_window = self.armed_until.is_some_and(|until| now < until);
+        let from_allowed = self.allowed_from.is_empty()
+            || self.allowed_from.iter().any(|net| net.contains(&address));
+        in_window && from_allowed
+    }
+}
+
+/// A line number for a device with `line_count` accounts: the one asked for, checked, or
+/// the lowest free one.
+pub fn line_number(requested: Option<u16>, line_count: u16, taken: &BTreeMap<u16, Line>) -> Result<u16, ParseError> {
+    match requested {
+        Some(number) if number == 0 || number > line_count => Err(ParseError::new(format!(
+            "must be between 1 and {line_count}, the number of lines of this model"
+        ))),
+        Some(number) if taken.contains_key(&number) => {
+            Err(ParseError::new(format!("line {number} is already assigned")))
+        }
+        Some(number) => Ok(number),
+        None => (1..=line_count)
+            .find(|number| !taken.contains_key(number))
+            .ok_or_else(|| ParseError::new(format!("all {line_count} lines of this device are assigned"))),
+    }
+}
+
+/// One fetch of a phone, as recorded in the audit and the device's last-seen record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fetch {
+    pub at: Timestamp,
+    pub address: IpAddr,
+    /// The file asked for, as named in the request.
+    pub file: String,
+    pub user_agent: Option<String>,
+    pub model: Option<String>,
+    pub firmware: Option<String>,
+    pub outcome: FetchOutcome,
+}
+
+/// How a fetch ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FetchOutcome {
+    /// Served to a device presenting valid credentials.
+    Served,
+    /// Served without credentials through the first-boot hand-off.
+    HandedOff,
+    /// Refused: no or wrong credentials.
+    Unauthorized,
+    /// Refused: the User-Agent named another MAC.
+    MacMismatch,
+    /// Refused: too many failures from the address.
+    Throttled,
+}
+
+impl FetchOutcome {
+    pub fn succeeded(self) -> bool {
+        matches!(self, FetchOutcome::Served | FetchOutcome::HandedOff)
+    }
+}
+
+/// A device that asked for its file without being registered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Unclaimed {
+    pub mac: Mac,
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
+    pub address: IpAddr,
+    pub user_agent: Option<String>,
+    pub model: Option<String>,
+    pub firmware: Option<String>,
+    pub requests: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(number: u16) -> Line {
+        Line {
+            number,
+            user: UserId(1),
+            name: "Ada".into(),
+            sip: SipCredentials {
+                username: "u1".parse().unwrap(),
+                password: Secret::generated("x".repeat(20)),
+                ha1: String::new(),
+            },
+        }
+    }
+
+    #[test]
+    fn line_numbers_are_checked_against_the_model() {
+        let taken: BTreeMap<u16, Line> = [(1, line(1)), (3, line(3))].into();
+        assert_eq!(line_number(None, 5, &taken), Ok(2));
+        assert_eq!(line_number(Some(5), 5, &taken), Ok(5));
+        assert!(line_number(Some(6), 5, &taken).unwrap_err().message().contains("between 1 and 5"));
+        assert!(line_number(Some(0), 5, &taken).is_err());
+        assert!(line_number(Some(3), 5, &taken).unwrap_err().message().contains("already assigned"));
+        let full: BTreeMap<u16, Line> = [(1, line(1))].into();
+        assert!(line_number(None, 1, &full).unwrap_err().message().contains("all 1 lines"));
+    }
+
+    #[test]
+    fn an_armed_hand_off_admits_within_its_window_and_networks() {
+        let now: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+        let window = jiff::SignedDuration::from_hours(72);
+        let office: IpAddr = "192.0.2.10".parse().unwrap();
+        let elsewhere: IpAddr = "198.51.100.1".parse().unwrap();
+
+        let open = HandOff::armed(now, window, vec![]);
+        assert!(open.admits(now, office));
+        assert!(!open.admits(now + jiff::SignedDuration::from_hours(73), office));
+
+        let fenced = HandOff::armed(now, window, vec!["192.0.2.0/24".parse().unwrap()]);
+        assert!(fenced.admits(now, office));
+        assert!(!fenced.admits(now, elsewhere));
+
+        assert!(!HandOff::default().admits(now, office));
+    }
+}

@@ -1,0 +1,52 @@
+//! Records of the secrets the admin path hands out: API tokens and one-time set-password
+//! links. Only SHA-256 digests of the secrets are kept.
+
+use std::fmt;
+use std::str::FromStr;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::user::UserId;
+use super::ParseError;
+
+/// Identifies an admin API token; assigned by the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TokenId(pub u64);
+
+impl fmt::Display for TokenId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl FromStr for TokenId {
+    type Err = ParseError;
+    fn from_str(input: &str) -> Result<TokenId, ParseError> {
+        input
+            .parse()
+            .map(TokenId)
+            .map_err(|_| ParseError::new("must be a token id (a number)"))
+    }
+}
+
+/// An admin API token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdminToken {
+    pub id: TokenId,
+    pub name: String,
+    /// Hex SHA-256 of the token; the token itself is shown once, at creation.
+    pub digest: String,
+    pub created_at: Timestamp,
+}
+
+/// A one-time link that lets a user set their portal password.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PasswordLink {
+    /// Hex SHA-256 of the token in the link.
+    pub digest: String,
+    pub user: UserId,
+    pub expires_at: Timestamp,
+    pub used_at: Option<Timestamp>,
+}
