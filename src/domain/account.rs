@@ -7,12 +7,12 @@ use std::str::FromStr;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use super::ParseError;
 use super::credentials::Secret;
 use super::extension::NumberingPlan;
 use super::identity::is_dns_name;
 use super::locale::{Language, TimeZone};
 use super::text::line_of_text;
-use super::ParseError;
 
 /// Identifies an account; assigned by the store, never reused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -135,7 +135,9 @@ pub fn sip_domain(input: &str) -> Result<String, ParseError> {
     if is_dns_name(&domain) && domain.contains('.') {
         Ok(domain)
     } else {
-        Err(ParseError::new("must be a DNS name such as acme.sip.example.com"))
+        Err(ParseError::new(
+            "must be a DNS name such as acme.sip.example.com",
+        ))
     }
 }
 
@@ -160,7 +162,9 @@ pub fn group_name(input: &str) -> Result<String, ParseError> {
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
     {
-        return Err(ParseError::new("may contain only letters, digits, '.', '_' and '-'"));
+        return Err(ParseError::new(
+            "may contain only letters, digits, '.', '_' and '-'",
+        ));
     }
     Ok(name.to_owned())
 }
@@ -176,7 +180,10 @@ mod tests {
 
     #[test]
     fn sip_domains_are_lower_case_dotted_names() {
-        assert_eq!(sip_domain("Acme.SIP.example.com.").unwrap(), "acme.sip.example.com");
+        assert_eq!(
+            sip_domain("Acme.SIP.example.com.").unwrap(),
+            "acme.sip.example.com"
+        );
         assert!(sip_domain("localhost").is_err());
         assert!(sip_domain("acme sip.com").is_err());
     }

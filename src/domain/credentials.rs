@@ -34,7 +34,9 @@ impl FromStr for SipUsername {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
         {
-            return Err(ParseError::new("may contain only letters, digits, '.', '_' and '-'"));
+            return Err(ParseError::new(
+                "may contain only letters, digits, '.', '_' and '-'",
+            ));
         }
         Ok(SipUsername(text.to_owned()))
     }
@@ -201,8 +203,20 @@ mod tests {
     #[test]
     fn voicemail_pins_are_at_least_four_digits() {
         assert!("1234".parse::<VoicemailPin>().is_ok());
-        assert!("123".parse::<VoicemailPin>().unwrap_err().message().contains("4 to 12"));
-        assert!("12a4".parse::<VoicemailPin>().unwrap_err().message().contains("digits only"));
+        assert!(
+            "123"
+                .parse::<VoicemailPin>()
+                .unwrap_err()
+                .message()
+                .contains("4 to 12")
+        );
+        assert!(
+            "12a4"
+                .parse::<VoicemailPin>()
+                .unwrap_err()
+                .message()
+                .contains("digits only")
+        );
         assert!("1234567890123".parse::<VoicemailPin>().is_err());
     }
 }

@@ -8,11 +8,11 @@ use ipnet::IpNet;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use super::ParseError;
 use super::account::{AccountId, ProvisioningCredentials};
 use super::credentials::{Secret, SipUsername};
 use super::mac::Mac;
 use super::user::UserId;
-use super::ParseError;
 
 /// A registered device.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -75,7 +75,11 @@ pub struct HandOff {
 
 impl HandOff {
     /// An armed hand-off for a newly registered or re-armed device.
-    pub fn armed(now: Timestamp, window: jiff::SignedDuration, allowed_from: Vec<IpNet>) -> HandOff {
+    pub fn armed(
+        now: Timestamp,
+        window: jiff::SignedDuration,
+        allowed_from: Vec<IpNet>,
+    ) -> HandOff {
         HandOff {
             armed_until: now.checked_add(window).ok(),
             allowed_from,
@@ -94,18 +98,26 @@ impl HandOff {
 
 /// A line number for a device with `line_count` accounts: the one asked for, checked, or
 /// the lowest free one.
-pub fn line_number(requested: Option<u16>, line_count: u16, taken: &BTreeMap<u16, Line>) -> Result<u16, ParseError> {
+pub fn line_number(
+    requested: Option<u16>,
+    line_count: u16,
+    taken: &BTreeMap<u16, Line>,
+) -> Result<u16, ParseError> {
     match requested {
         Some(number) if number == 0 || number > line_count => Err(ParseError::new(format!(
             "must be between 1 and {line_count}, the number of lines of this model"
         ))),
-        Some(number) if taken.contains_key(&number) => {
-            Err(ParseError::new(format!("line {number} is already assigned")))
-        }
+        Some(number) if taken.contains_key(&number) => Err(ParseError::new(format!(
+            "line {number} is already assigned"
+        ))),
         Some(number) => Ok(number),
         None => (1..=line_count)
             .find(|number| !taken.contains_key(number))
-            .ok_or_else(|| ParseError::new(format!("all {line_count} lines of this device are assigned"))),
+            .ok_or_else(|| {
+                ParseError::new(format!(
+                    "all {line_count} lines of this device are assigned"
+                ))
+            }),
     }
 }
 
@@ -179,11 +191,26 @@ mod tests {
         let taken: BTreeMap<u16, Line> = [(1, line(1)), (3, line(3))].into();
         assert_eq!(line_number(None, 5, &taken), Ok(2));
         assert_eq!(line_number(Some(5), 5, &taken), Ok(5));
-        assert!(line_number(Some(6), 5, &taken).unwrap_err().message().contains("between 1 and 5"));
+        assert!(
+            line_number(Some(6), 5, &taken)
+                .unwrap_err()
+                .message()
+                .contains("between 1 and 5")
+        );
         assert!(line_number(Some(0), 5, &taken).is_err());
-        assert!(line_number(Some(3), 5, &taken).unwrap_err().message().contains("already assigned"));
+        assert!(
+            line_number(Some(3), 5, &taken)
+                .unwrap_err()
+                .message()
+                .contains("already assigned")
+        );
         let full: BTreeMap<u16, Line> = [(1, line(1))].into();
-        assert!(line_number(None, 1, &full).unwrap_err().message().contains("all 1 lines"));
+        assert!(
+            line_number(None, 1, &full)
+                .unwrap_err()
+                .message()
+                .contains("all 1 lines")
+        );
     }
 
     #[test]

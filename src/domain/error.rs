@@ -117,7 +117,10 @@ mod tests {
         invalid.merge("device.", device);
         assert_eq!(invalid.fields().len(), 2);
         assert_eq!(invalid.fields()["email"], "is required");
-        assert_eq!(invalid.to_string(), "device.mac: is not a MAC; email: is required");
+        assert_eq!(
+            invalid.to_string(),
+            "device.mac: is not a MAC; email: is required"
+        );
         assert!(Invalid::new().into_result().is_ok());
     }
 }

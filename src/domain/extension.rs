@@ -81,7 +81,10 @@ impl FromStr for ExtensionRange {
         if first.value() > last.value() {
             return Err(ParseError::new(format!("{input:?} ends before it starts")));
         }
-        Ok(ExtensionRange { first: first.value(), last: last.value() })
+        Ok(ExtensionRange {
+            first: first.value(),
+            last: last.value(),
+        })
     }
 }
 
@@ -132,8 +135,14 @@ impl Default for NumberingPlan {
         NumberingPlan {
             min_length: 3,
             max_length: 4,
-            ranges: vec![ExtensionRange { first: 100, last: 899 }],
-            reserved: vec![ExtensionRange { first: 900, last: 999 }],
+            ranges: vec![ExtensionRange {
+                first: 100,
+                last: 899,
+            }],
+            reserved: vec![ExtensionRange {
+                first: 900,
+                last: 999,
+            }],
         }
     }
 }
@@ -147,7 +156,9 @@ impl NumberingPlan {
         reserved: Vec<ExtensionRange>,
     ) -> Result<NumberingPlan, ParseError> {
         if !(1..=10).contains(&min_length) || !(1..=10).contains(&max_length) {
-            return Err(ParseError::new("extension lengths must be between 1 and 10 digits"));
+            return Err(ParseError::new(
+                "extension lengths must be between 1 and 10 digits",
+            ));
         }
         if min_length > max_length {
             return Err(ParseError::new("min_length must not exceed max_length"));
@@ -155,7 +166,12 @@ impl NumberingPlan {
         if ranges.is_empty() {
             return Err(ParseError::new("at least one extension range is needed"));
         }
-        let plan = NumberingPlan { min_length, max_length, ranges, reserved };
+        let plan = NumberingPlan {
+            min_length,
+            max_length,
+            ranges,
+            reserved,
+        };
         for range in &plan.ranges {
             if !plan.length_fits(range.first) || !plan.length_fits(range.last) {
                 return Err(ParseError::new(format!(
@@ -222,7 +238,11 @@ impl NumberingPlan {
     }
 
     /// The lowest run of `count` consecutive allowed extensions, none of them in `taken`.
-    pub fn consecutive_free(&self, taken: &HashSet<Extension>, count: usize) -> Option<Vec<Extension>> {
+    pub fn consecutive_free(
+        &self,
+        taken: &HashSet<Extension>,
+        count: usize,
+    ) -> Option<Vec<Extension>> {
         if count == 0 {
             return Some(Vec::new());
         }
@@ -247,7 +267,11 @@ impl NumberingPlan {
 }
 
 fn join(ranges: &[ExtensionRange]) -> String {
-    ranges.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+    ranges
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]

@@ -110,7 +110,9 @@ pub fn is_dns_name(name: &str) -> bool {
                 && label.len() <= 63
                 && !label.starts_with('-')
                 && !label.ends_with('-')
-                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         })
 }
 
@@ -152,7 +154,14 @@ mod tests {
         for good in ["ada", "ada.lovelace", "a_b-c", "ADA42", &"x".repeat(64)] {
             assert!(good.parse::<Username>().is_ok(), "{good}");
         }
-        for bad in ["ab", "ada lovelace", "ada@example.com", "ädä", "a/b", &"x".repeat(65)] {
+        for bad in [
+            "ab",
+            "ada lovelace",
+            "ada@example.com",
+            "ädä",
+            "a/b",
+            &"x".repeat(65),
+        ] {
             assert!(bad.parse::<Username>().is_err(), "{bad}");
         }
         let refusal = "ada@example.com".parse::<Username>().unwrap_err();
@@ -168,7 +177,11 @@ mod tests {
 
     #[test]
     fn emails_are_checked_and_keyed_lower_case() {
-        for good in ["ada@example.com", "Ada.Lovelace+pbx@Mail.Example.org", "o'neil@ex-ample.co"] {
+        for good in [
+            "ada@example.com",
+            "Ada.Lovelace+pbx@Mail.Example.org",
+            "o'neil@ex-ample.co",
+        ] {
             assert!(good.parse::<Email>().is_ok(), "{good}");
         }
         for bad in [
@@ -186,7 +199,10 @@ mod tests {
         ] {
             assert!(bad.parse::<Email>().is_err(), "{bad:?}");
         }
-        assert_eq!("Ada@Example.COM".parse::<Email>().unwrap().key(), "ada@example.com");
+        assert_eq!(
+            "Ada@Example.COM".parse::<Email>().unwrap().key(),
+            "ada@example.com"
+        );
     }
 
     #[test]

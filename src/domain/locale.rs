@@ -95,7 +95,9 @@ impl FromStr for TimeZone {
             .find(|name| name.eq_ignore_ascii_case(text))
             .map(|name| TimeZone(name))
             .ok_or_else(|| {
-                ParseError::new("must be an IANA time zone name such as Europe/Paris or America/New_York")
+                ParseError::new(
+                    "must be an IANA time zone name such as Europe/Paris or America/New_York",
+                )
             })
     }
 }
@@ -132,8 +134,14 @@ mod tests {
 
     #[test]
     fn time_zones_are_iana_names_in_canonical_spelling() {
-        assert_eq!("europe/paris".parse::<TimeZone>().unwrap().name(), "Europe/Paris");
-        assert_eq!("US/Eastern".parse::<TimeZone>().unwrap().name(), "US/Eastern");
+        assert_eq!(
+            "europe/paris".parse::<TimeZone>().unwrap().name(),
+            "Europe/Paris"
+        );
+        assert_eq!(
+            "US/Eastern".parse::<TimeZone>().unwrap().name(),
+            "US/Eastern"
+        );
         assert!("Europe/Pariss".parse::<TimeZone>().is_err());
         assert!("+01:00".parse::<TimeZone>().is_err());
         assert!(TimeZone::all().count() > 590);

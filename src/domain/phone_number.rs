@@ -10,7 +10,9 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use super::ParseError;
+use super::account::AccountId;
 use super::identity::string_newtype_impls;
+use super::user::UserId;
 
 /// A number in E.164 form: `+`, a country code not starting with 0, 8 to 15 digits in all.
 /// Spaces, dots, dashes and parentheses typed between digits are dropped.
@@ -35,7 +37,9 @@ impl FromStr for E164 {
 
     fn from_str(input: &str) -> Result<E164, ParseError> {
         let invalid = || {
-            ParseError::new("must be an E.164 number: '+', country code and number, such as +15145550123")
+            ParseError::new(
+                "must be an E.164 number: '+', country code and number, such as +15145550123",
+            )
         };
         let text = input.trim();
         let rest = text.strip_prefix('+').ok_or_else(invalid)?;
@@ -80,18 +84,26 @@ impl FromStr for AreaCode {
 
 string_newtype_impls!(E164, AreaCode);
 
-/// A number of an account's pool, filed under its area code.
+/// A number of an account's pool, filed under its area code, and who has it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PoolNumber {
     pub number: E164,
+    pub account: AccountId,
     pub area_code: Option<AreaCode>,
+    /// The user the number is assigned to; `None` while it is free.
+    pub user: Option<UserId>,
 }
 
 impl PoolNumber {
-    /// Files a number under the area code given, else the one its numbering plan fixes.
-    pub fn new(number: E164, area_code: Option<AreaCode>) -> PoolNumber {
+    /// A free number, filed under the area code given, else the one its numbering plan fixes.
+    pub fn new(number: E164, account: AccountId, area_code: Option<AreaCode>) -> PoolNumber {
         let area_code = area_code.or_else(|| number.nanp_area_code());
-        PoolNumber { number, area_code }
+        PoolNumber {
+            number,
+            account,
+            area_code,
+            user: None,
+        }
     }
 }
 
@@ -101,9 +113,22 @@ mod tests {
 
     #[test]
     fn e164_numbers_are_normalised() {
-        assert_eq!("+1 (514) 555-0123".parse::<E164>().unwrap().as_str(), "+15145550123");
-        assert_eq!("+33.1.23.45.67.89".parse::<E164>().unwrap().as_str(), "+33123456789");
-        for bad in ["5145550123", "+0145550123", "+1514", "+1234567890123456", "+1514x555", "+"] {
+        assert_eq!(
+            "+1 (514) 555-0123".parse::<E164>().unwrap().as_str(),
+            "+15145550123"
+        );
+        assert_eq!(
+            "+33.1.23.45.67.89".parse::<E164>().unwrap().as_str(),
+            "+33123456789"
+        );
+        for bad in [
+            "5145550123",
+            "+0145550123",
+            "+1514",
+            "+1234567890123456",
+            "+1514x555",
+            "+",
+        ] {
             assert!(bad.parse::<E164>().is_err(), "{bad}");
         }
     }
@@ -114,7 +139,7 @@ mod tests {
         assert_eq!(number.nanp_area_code().unwrap().as_str(), "514");
         let paris: E164 = "+33123456789".parse().unwrap();
         assert_eq!(paris.nanp_area_code(), None);
-        let filed = PoolNumber::new(paris, Some("1".parse().unwrap()));
+        let filed = PoolNumber::new(paris, AccountId(1), Some("1".parse().unwrap()));
         assert_eq!(filed.area_code.unwrap().as_str(), "1");
     }
 

@@ -20,7 +20,9 @@ pub fn line_of_text(input: &str, max: usize) -> Result<String, ParseError> {
         return Err(ParseError::new(format!("must be at most {max} characters")));
     }
     if text.chars().any(char::is_control) {
-        return Err(ParseError::new("must not contain control characters such as line breaks"));
+        return Err(ParseError::new(
+            "must not contain control characters such as line breaks",
+        ));
     }
     Ok(text.to_owned())
 }

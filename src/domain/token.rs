@@ -7,8 +7,8 @@ use std::str::FromStr;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::user::UserId;
 use super::ParseError;
+use super::user::UserId;
 
 /// Identifies an admin API token; assigned by the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -6,6 +6,7 @@ use std::str::FromStr;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use super::ParseError;
 use super::account::AccountId;
 use super::credentials::VoicemailPin;
 use super::extension::Extension;
@@ -13,7 +14,6 @@ use super::identity::{Email, Username};
 use super::locale::{Language, TimeZone};
 use super::phone_number::E164;
 use super::text::Tag;
-use super::ParseError;
 
 /// Identifies a user; assigned by the store, never reused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -204,7 +204,9 @@ impl FromStr for FeaturePlan {
             "standard" => Ok(FeaturePlan::Standard),
             "advanced" => Ok(FeaturePlan::Advanced),
             "professional" => Ok(FeaturePlan::Professional),
-            _ => Err(ParseError::new("must be standard, advanced or professional")),
+            _ => Err(ParseError::new(
+                "must be standard, advanced or professional",
+            )),
         }
     }
 }
@@ -238,7 +240,9 @@ impl FromStr for AdminLevel {
             "advanced" => Ok(AdminLevel::Advanced),
             "standard" => Ok(AdminLevel::Standard),
             "basic" => Ok(AdminLevel::Basic),
-            _ => Err(ParseError::new("must be super, advanced, standard or basic")),
+            _ => Err(ParseError::new(
+                "must be super, advanced, standard or basic",
+            )),
         }
     }
 }
@@ -276,10 +280,16 @@ impl Role {
         admin_level: Option<&str>,
     ) -> Result<(Role, bool), (&'static str, ParseError)> {
         let level = match admin_level.map(str::trim).filter(|l| !l.is_empty()) {
-            Some(level) => Some(level.parse::<AdminLevel>().map_err(|e| ("admin_level", e))?),
+            Some(level) => Some(
+                level
+                    .parse::<AdminLevel>()
+                    .map_err(|e| ("admin_level", e))?,
+            ),
             None => None,
         };
-        let role = role.map(|r| r.trim().to_ascii_lowercase()).unwrap_or_default();
+        let role = role
+            .map(|r| r.trim().to_ascii_lowercase())
+            .unwrap_or_default();
         let (scope_level, no_portal) = match role.as_str() {
             "" | "limited" | "simple_user" | "basic_user" | "call_center_agent" => (None, false),
             "no_portal" => (None, true),
@@ -304,7 +314,10 @@ impl Role {
             }
         };
         if level.is_some() {
-            return Err(("admin_level", ParseError::new("is only for users whose role is admin")));
+            return Err((
+                "admin_level",
+                ParseError::new("is only for users whose role is admin"),
+            ));
         }
         Ok((scope_level.map_or(Role::Limited, Role::Admin), no_portal))
     }
@@ -359,10 +372,19 @@ mod tests {
         assert_eq!(FeaturePlan::Standard.portal_access(None), Ok(false));
         assert_eq!(FeaturePlan::Standard.portal_access(Some(true)), Ok(true));
         assert_eq!(FeaturePlan::Advanced.portal_access(None), Ok(true));
-        assert_eq!(FeaturePlan::Professional.portal_access(Some(true)), Ok(true));
-        let refused = FeaturePlan::Advanced.portal_access(Some(false)).unwrap_err();
+        assert_eq!(
+            FeaturePlan::Professional.portal_access(Some(true)),
+            Ok(true)
+        );
+        let refused = FeaturePlan::Advanced
+            .portal_access(Some(false))
+            .unwrap_err();
         assert!(refused.message().contains("cannot be turned off"));
-        assert!(FeaturePlan::Professional.portal_access(Some(false)).is_err());
+        assert!(
+            FeaturePlan::Professional
+                .portal_access(Some(false))
+                .is_err()
+        );
     }
 
     #[test]
@@ -372,18 +394,33 @@ mod tests {
             Role::parse(Some("admin"), Some("super")),
             Ok((Role::Admin(AdminLevel::Super), false))
         );
-        assert_eq!(Role::parse(Some("admin"), None).unwrap_err().0, "admin_level");
-        assert_eq!(Role::parse(Some("limited"), Some("basic")).unwrap_err().0, "admin_level");
+        assert_eq!(
+            Role::parse(Some("admin"), None).unwrap_err().0,
+            "admin_level"
+        );
+        assert_eq!(
+            Role::parse(Some("limited"), Some("basic")).unwrap_err().0,
+            "admin_level"
+        );
         assert_eq!(Role::parse(Some("owner"), None).unwrap_err().0, "role");
-        assert_eq!(Role::parse(Some("admin"), Some("root")).unwrap_err().0, "admin_level");
+        assert_eq!(
+            Role::parse(Some("admin"), Some("root")).unwrap_err().0,
+            "admin_level"
+        );
         assert!(AdminLevel::Super > AdminLevel::Advanced);
         assert!(AdminLevel::Standard > AdminLevel::Basic);
     }
 
     #[test]
     fn user_scopes_map_onto_roles() {
-        assert_eq!(Role::parse(Some("no_portal"), None), Ok((Role::Limited, true)));
-        assert_eq!(Role::parse(Some("basic_user"), None), Ok((Role::Limited, false)));
+        assert_eq!(
+            Role::parse(Some("no_portal"), None),
+            Ok((Role::Limited, true))
+        );
+        assert_eq!(
+            Role::parse(Some("basic_user"), None),
+            Ok((Role::Limited, false))
+        );
         assert_eq!(
             Role::parse(Some("office_manager"), None),
             Ok((Role::Admin(AdminLevel::Advanced), false))
@@ -401,7 +438,10 @@ mod tests {
         assert_eq!(system_tags(true, false, true), vec![New]);
         assert_eq!(system_tags(true, true, false), vec![New, PasswordRequired]);
         assert_eq!(system_tags(false, true, true), vec![SetupRequired]);
-        assert_eq!(system_tags(false, false, false), vec![SetupRequired, PasswordRequired]);
+        assert_eq!(
+            system_tags(false, false, false),
+            vec![SetupRequired, PasswordRequired]
+        );
     }
 
     #[test]

@@ -1,0 +1,186 @@
+//! The sled store: the only module that knows sled.
+//!
+//! Records are serde-encoded (JSON, so new optional fields can be added) in one tree per
+//! record type, with index trees that keep fields unique (`account.domain`,
+//! `user.extension`, `user.username`, `user.email`, `line.sip_user`, the number itself) or
+//! find records by owner. See `keys` for the full list.
+//!
+//! Reads go straight to the trees and never wait. Writes go through [`Store::write`]: one
+//! writer at a time runs the use case's closure, which reads (seeing its own staged writes)
+//! and stages writes; the stores's `put_*` methods keep every index in step and refuse a
+//! value another record holds. The staged writes then commit in **one sled transaction over
+//! all trees**, so a uniqueness check and the write it guards can never interleave with
+//! another request, and a refused or failed use case writes nothing. A write is acknowledged
+//! only after the database is flushed to disk.
+//!
+//! Nothing outside this module sees a sled type: a second backend (DESIGN.md §7) implements
+//! the same `Reads` and `Write` surface.
+
+mod keys;
+mod reads;
+mod write;
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use thiserror::Error;
+
+use keys::TreeId;
+pub use reads::Reads;
+pub use write::Write;
+
+/// The schema this build reads and writes. Bump it when a change needs a migration.
+pub const SCHEMA_VERSION: u32 = 1;
+
+const SCHEMA_KEY: &[u8] = b"schema_version";
+
+/// The database of one sipprov server.
+pub struct Store {
+    db: sled::Db,
+    /// Indexed by `TreeId::index`.
+    trees: Vec<sled::Tree>,
+    /// Held by the one writer running at a time.
+    writer: Mutex<()>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").finish_non_exhaustive()
+    }
+}
+
+/// A value another record already holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unique {
+    AccountDomain,
+    UserExtension,
+    UserUsername,
+    UserEmail,
+    LineSipUser,
+    Number,
+}
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(String),
+    #[error(
+        "the data directory holds schema version {found}, but this sipprov understands \
+         version {supported} at most; run the sipprov release that wrote it or a newer one"
+    )]
+    NewerSchema { found: u32, supported: u32 },
+    #[error("corrupt record in tree {tree}: {detail}")]
+    Corrupt { tree: &'static str, detail: String },
+    #[error("value already taken ({0:?})")]
+    Taken(Unique),
+}
+
+impl From<sled::Error> for StoreError {
+    fn from(error: sled::Error) -> StoreError {
+        StoreError::Database(error.to_string())
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the database in `dir`, checking its schema version.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        let db = sled::Config::new()
+            .path(dir)
+            .cache_capacity(64 * 1024 * 1024)
+            .flush_every_ms(Some(500))
+            .open()
+            .map_err(|error| {
+                StoreError::Database(format!(
+                    "cannot open {} ({error}); is another sipprov using it?",
+                    dir.display()
+                ))
+            })?;
+        let trees = TreeId::ALL
+            .iter()
+            .map(|tree| db.open_tree(tree.name()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let store = Store {
+            db,
+            trees,
+            writer: Mutex::new(()),
+        };
+        store.check_schema()?;
+        Ok(store)
+    }
+
+    fn check_schema(&self) -> Result<(), StoreError> {
+        let meta = self.tree(TreeId::Meta);
+        match meta.get(SCHEMA_KEY)? {
+            None => {
+                meta.insert(SCHEMA_KEY, &SCHEMA_VERSION.to_be_bytes())?;
+                self.db.flush()?;
+                Ok(())
+            }
+            Some(bytes) => {
+                let found = <[u8; 4]>::try_from(bytes.as_ref())
+                    .map(u32::from_be_bytes)
+                    .map_err(|_| corrupt(TreeId::Meta, "schema version is not 4 bytes"))?;
+                if found > SCHEMA_VERSION {
+                    Err(StoreError::NewerSchema {
+                        found,
+                        supported: SCHEMA_VERSION,
+                    })
+                } else {
+                    Ok(())
+                }
+            }
+        }
+    }
+
+    fn tree(&self, tree: TreeId) -> &sled::Tree {
+        &self.trees[tree.index()]
+    }
+
+    /// Runs one use case as one atomic, durable write. See the module documentation.
+    pub fn write<T, E: From<StoreError>>(
+        &self,
+        use_case: impl FnOnce(&mut Write<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let value = self.write_unflushed(use_case)?;
+        self.db.flush().map_err(StoreError::from)?;
+        Ok(value)
+    }
+
+    /// Like [`Store::write`], but leaves the flush to sled's background flusher (within
+    /// 500 ms): for bookkeeping of the phone path (audit, last seen, unclaimed devices) that
+    /// a crash may lose without harm.
+    pub fn write_unflushed<T, E: From<StoreError>>(
+        &self,
+        use_case: impl FnOnce(&mut Write<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let _writer = self
+            .writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut write = Write::new(self);
+        let value = use_case(&mut write)?;
+        write.commit()?;
+        Ok(value)
+    }
+}
+
+fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    // Records are plain data: serialising them to JSON cannot fail.
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+fn decode<T: DeserializeOwned>(tree: TreeId, bytes: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|error| corrupt(tree, &error.to_string()))
+}
+
+fn corrupt(tree: TreeId, detail: &str) -> StoreError {
+    StoreError::Corrupt {
+        tree: tree.name(),
+        detail: detail.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,243 @@
+//! The store's own guarantees: atomic use cases, unique indexes, durability, schema check.
+
+use jiff::Timestamp;
+
+use super::*;
+use crate::domain::*;
+
+fn account(id: u64, domain: &str) -> Account {
+    Account {
+        id: AccountId(id),
+        name: format!("Account {id}"),
+        domain: domain.into(),
+        group_name: Some("acme".into()),
+        registrar: Registrar {
+            host: "sip.example.com".into(),
+            port: 5060,
+            transport: Transport::Udp,
+        },
+        numbering: NumberingPlan::default(),
+        language: Language::En,
+        time_zone: "America/New_York".parse().unwrap(),
+        calling_plans: vec![],
+        default_calling_plan: None,
+        device_auth: DeviceAuth::PerDevice,
+        created_at: Timestamp::UNIX_EPOCH,
+    }
+}
+
+fn user(id: u64, account: u64, extension: &str, email: Option<&str>) -> User {
+    User {
+        id: UserId(id),
+        account: AccountId(account),
+        status: UserStatus::Active,
+        kind: UserType::Person,
+        first_name: Some("Ada".into()),
+        last_name: None,
+        department: None,
+        tags: vec![],
+        extension: extension.parse().unwrap(),
+        language: Language::En,
+        time_zone: "Europe/Paris".parse().unwrap(),
+        feature_plan: FeaturePlan::Standard,
+        portal_access: false,
+        email: email.map(|e| e.parse().unwrap()),
+        notification_emails: vec![],
+        username: None,
+        role: Role::Limited,
+        block_welcome_email: false,
+        calling_plan: None,
+        emergency_caller_id: None,
+        voicemail: Voicemail {
+            enabled: true,
+            pin: None,
+        },
+        password_hash: None,
+        numbers: vec![],
+        ordered_model: None,
+        created_at: Timestamp::UNIX_EPOCH,
+    }
+}
+
+fn open() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    (dir, store)
+}
+
+#[test]
+fn a_refused_use_case_writes_nothing() {
+    let (_dir, store) = open();
+    let result: Result<(), StoreError> = store.write(|w| {
+        w.put_account(&account(1, "a.example.com"))?;
+        w.put_user(&user(2, 1, "100", None))?;
+        Err(StoreError::Taken(Unique::UserEmail))
+    });
+    assert!(result.is_err());
+    assert_eq!(store.account(AccountId(1)).unwrap(), None);
+    assert_eq!(store.user(UserId(2)).unwrap(), None);
+    assert!(store.extensions_of(AccountId(1)).unwrap().is_empty());
+    assert_eq!(store.account_by_domain("a.example.com").unwrap(), None);
+}
+
+#[test]
+fn a_write_reads_its_own_staged_changes() {
+    let (_dir, store) = open();
+    store
+        .write(|w| {
+            w.put_account(&account(1, "a.example.com"))?;
+            w.put_user(&user(2, 1, "100", None))?;
+            assert_eq!(w.users_of(AccountId(1))?.len(), 1);
+            assert!(
+                w.extensions_of(AccountId(1))?
+                    .contains(&"100".parse().unwrap())
+            );
+            w.delete_user(UserId(2))?;
+            assert!(w.users_of(AccountId(1))?.is_empty());
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+    assert!(store.users_of(AccountId(1)).unwrap().is_empty());
+}
+
+#[test]
+fn unique_indexes_refuse_values_another_record_holds() {
+    let (_dir, store) = open();
+    store
+        .write(|w| {
+            w.put_account(&account(1, "a.example.com"))?;
+            w.put_user(&user(2, 1, "100", Some("Ada@Example.com")))
+        })
+        .unwrap();
+    let same_domain = store.write(|w| w.put_account(&account(3, "a.example.com")));
+    assert!(matches!(
+        same_domain,
+        Err(StoreError::Taken(Unique::AccountDomain))
+    ));
+    let same_extension = store.write(|w| w.put_user(&user(4, 1, "100", None)));
+    assert!(matches!(
+        same_extension,
+        Err(StoreError::Taken(Unique::UserExtension))
+    ));
+    let same_email = store.write(|w| w.put_user(&user(5, 1, "101", Some("ada@EXAMPLE.com"))));
+    assert!(matches!(
+        same_email,
+        Err(StoreError::Taken(Unique::UserEmail))
+    ));
+    // The same extension in another account is fine; re-putting a record keeps its own values.
+    store
+        .write(|w| w.put_user(&user(6, 9, "100", None)))
+        .unwrap();
+    store
+        .write(|w| w.put_user(&user(2, 1, "100", Some("ada@example.com"))))
+        .unwrap();
+    assert_eq!(
+        store.user_by_email("ada@example.com").unwrap(),
+        Some(UserId(2))
+    );
+}
+
+#[test]
+fn data_survives_closing_and_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path()).unwrap();
+        store
+            .write(|w| {
+                w.put_account(&account(1, "a.example.com"))?;
+                w.put_user(&user(2, 1, "100", Some("ada@example.com")))
+            })
+            .unwrap();
+    }
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(
+        store.account(AccountId(1)).unwrap().unwrap().domain,
+        "a.example.com"
+    );
+    assert_eq!(
+        store
+            .user_by_extension(AccountId(1), &"100".parse().unwrap())
+            .unwrap(),
+        Some(UserId(2))
+    );
+    assert_eq!(
+        store.user_by_email("ada@example.com").unwrap(),
+        Some(UserId(2))
+    );
+}
+
+#[test]
+fn a_newer_schema_refuses_to_open() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path()).unwrap();
+        store
+            .tree(TreeId::Meta)
+            .insert(SCHEMA_KEY, &(SCHEMA_VERSION + 1).to_be_bytes())
+            .unwrap();
+        store.db.flush().unwrap();
+    }
+    let error = Store::open(dir.path()).unwrap_err();
+    assert!(matches!(error, StoreError::NewerSchema { .. }));
+    let message = error.to_string();
+    assert!(
+        message.contains(&format!("schema version {}", SCHEMA_VERSION + 1)),
+        "{message}"
+    );
+    assert!(message.contains("newer"), "{message}");
+}
+
+#[test]
+fn the_unclaimed_list_keeps_the_most_recently_seen() {
+    let (_dir, store) = open();
+    for i in 1..=5u8 {
+        let device = Unclaimed {
+            mac: Mac::from_octets([0, 0x15, 0x65, 0, 0, i]).unwrap(),
+            first_seen: Timestamp::from_second(i64::from(i)).unwrap(),
+            last_seen: Timestamp::from_second(i64::from(i)).unwrap(),
+            address: "192.0.2.1".parse().unwrap(),
+            user_agent: None,
+            model: None,
+            firmware: None,
+            requests: 1,
+        };
+        store
+            .write_unflushed(|w| w.put_unclaimed(&device, 3))
+            .unwrap();
+    }
+    let listed: Vec<String> = store
+        .unclaimed_devices()
+        .unwrap()
+        .iter()
+        .map(|d| d.mac.to_string())
+        .collect();
+    assert_eq!(listed, ["001565000005", "001565000004", "001565000003"]);
+}
+
+#[test]
+fn the_audit_keeps_the_newest_fetches() {
+    let (_dir, store) = open();
+    let mac: Mac = "001565aabbcc".parse().unwrap();
+    for second in 1..=5 {
+        let fetch = Fetch {
+            at: Timestamp::from_second(second).unwrap(),
+            address: "192.0.2.1".parse().unwrap(),
+            file: "001565aabbcc.cfg".into(),
+            user_agent: None,
+            model: None,
+            firmware: None,
+            outcome: FetchOutcome::Served,
+        };
+        store
+            .write_unflushed(|w| w.record_fetch(mac, &fetch, 3))
+            .unwrap();
+    }
+    let seconds: Vec<i64> = store
+        .audit(mac, 10)
+        .unwrap()
+        .iter()
+        .map(|f| f.at.as_second())
+        .collect();
+    assert_eq!(seconds, [5, 4, 3]);
+    assert_eq!(store.last_fetch(mac).unwrap().unwrap().at.as_second(), 5);
+}

@@ -1,0 +1,367 @@
+//! A write in progress: staged changes over the committed trees, the typed `put_*` and
+//! `delete_*` operations that keep every index in step, and the commit.
+
+use std::collections::BTreeMap;
+
+use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+
+use super::keys::{self, TreeId};
+use super::reads::Reads;
+use super::reads::source::Source;
+use super::{Store, StoreError, Unique, encode};
+use crate::domain::{
+    Account, AccountId, AdminToken, Device, E164, Fetch, Mac, PasswordLink, PoolNumber, TokenId,
+    Unclaimed, User, UserId,
+};
+
+/// Staged changes of one use case; see [`Store::write`].
+pub struct Write<'a> {
+    store: &'a Store,
+    /// (tree, key) → new value, or `None` for a removal.
+    staged: BTreeMap<(TreeId, Vec<u8>), Option<Vec<u8>>>,
+}
+
+impl std::fmt::Debug for Write<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Write")
+            .field("staged", &self.staged.len())
+            .finish()
+    }
+}
+
+impl Source for Write<'_> {
+    fn get(&self, tree: TreeId, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        match self.staged.get(&(tree, key.to_vec())) {
+            Some(staged) => Ok(staged.clone()),
+            None => self.store.get(tree, key),
+        }
+    }
+
+    fn scan(&self, tree: TreeId, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+        let mut merged: BTreeMap<Vec<u8>, Vec<u8>> =
+            self.store.scan(tree, prefix)?.into_iter().collect();
+        let staged = self
+            .staged
+            .range((tree, prefix.to_vec())..)
+            .take_while(|((t, key), _)| *t == tree && key.starts_with(prefix));
+        for ((_, key), value) in staged {
+            match value {
+                Some(value) => merged.insert(key.clone(), value.clone()),
+                None => merged.remove(key),
+            };
+        }
+        Ok(merged.into_iter().collect())
+    }
+}
+
+impl<'a> Write<'a> {
+    pub(super) fn new(store: &'a Store) -> Write<'a> {
+        Write {
+            store,
+            staged: BTreeMap::new(),
+        }
+    }
+
+    fn set(&mut self, tree: TreeId, key: Vec<u8>, value: Vec<u8>) {
+        self.staged.insert((tree, key), Some(value));
+    }
+
+    fn remove(&mut self, tree: TreeId, key: Vec<u8>) {
+        self.staged.insert((tree, key), None);
+    }
+
+    /// Points a unique index entry at `owner`, refusing a key another record holds.
+    fn claim(
+        &mut self,
+        tree: TreeId,
+        key: Vec<u8>,
+        owner: Vec<u8>,
+        unique: Unique,
+    ) -> Result<(), StoreError> {
+        match self.get(tree, &key)? {
+            Some(holder) if holder != owner => Err(StoreError::Taken(unique)),
+            _ => {
+                self.set(tree, key, owner);
+                Ok(())
+            }
+        }
+    }
+
+    /// A fresh id, never handed out before (ids may skip).
+    pub fn next_id(&mut self) -> Result<u64, StoreError> {
+        // sled ids start at 0; 0 is kept out of use so that it can never name a record.
+        Ok(self.store.db.generate_id()? + 1)
+    }
+
+    pub fn put_account(&mut self, account: &Account) -> Result<(), StoreError> {
+        let id = keys::id(account.id.0);
+        if let Some(old) = self.account(account.id)? {
+            if old.domain != account.domain {
+                self.remove(TreeId::AccountDomain, old.domain.into_bytes());
+            }
+        }
+        self.claim(
+            TreeId::AccountDomain,
+            account.domain.as_bytes().to_vec(),
+            id.clone(),
+            Unique::AccountDomain,
+        )?;
+        self.set(TreeId::Accounts, id, encode(account));
+        Ok(())
+    }
+
+    /// Removes an account record; the caller makes sure it owns nothing any more.
+    pub fn delete_account(&mut self, id: AccountId) -> Result<(), StoreError> {
+        if let Some(old) = self.account(id)? {
+            self.remove(TreeId::AccountDomain, old.domain.into_bytes());
+            self.remove(TreeId::Accounts, keys::id(id.0));
+        }
+        Ok(())
+    }
+
+    pub fn put_user(&mut self, user: &User) -> Result<(), StoreError> {
+        let id = keys::id(user.id.0);
+        let old = self.user(user.id)?;
+        if let Some(old) = &old {
+            self.unindex_user(old);
+        }
+        self.claim(
+            TreeId::UserExtension,
+            keys::owned(user.account.0, user.extension.as_str().as_bytes()),
+            id.clone(),
+            Unique::UserExtension,
+        )?;
+        if let Some(username) = &user.username {
+            self.claim(
+                TreeId::UserUsername,
+                username.key().into_bytes(),
+                id.clone(),
+                Unique::UserUsername,
+            )?;
+        }
+        if let Some(email) = &user.email {
+            self.claim(
+                TreeId::UserEmail,
+                email.key().into_bytes(),
+                id.clone(),
+                Unique::UserEmail,
+            )?;
+        }
+        self.set(
+            TreeId::UserAccount,
+            keys::owned(user.account.0, &id),
+            Vec::new(),
+        );
+        self.set(TreeId::Users, id, encode(user));
+        Ok(())
+    }
+
+    fn unindex_user(&mut self, user: &User) {
+        let id = keys::id(user.id.0);
+        self.remove(
+            TreeId::UserExtension,
+            keys::owned(user.account.0, user.extension.as_str().as_bytes()),
+        );
+        if let Some(username) = &user.username {
+            self.remove(TreeId::UserUsername, username.key().into_bytes());
+        }
+        if let Some(email) = &user.email {
+            self.remove(TreeId::UserEmail, email.key().into_bytes());
+        }
+        self.remove(TreeId::UserAccount, keys::owned(user.account.0, &id));
+    }
+
+    /// Removes a user record and its indexes; the caller frees its lines and numbers.
+    pub fn delete_user(&mut self, id: UserId) -> Result<(), StoreError> {
+        if let Some(old) = self.user(id)? {
+            self.unindex_user(&old);
+            self.remove(TreeId::Users, keys::id(id.0));
+        }
+        Ok(())
+    }
+
+    pub fn put_device(&mut self, device: &Device) -> Result<(), StoreError> {
+        let mac = keys::mac(device.mac);
+        if let Some(old) = self.device(device.mac)? {
+            self.unindex_device(&old);
+        }
+        for line in device.lines.values() {
+            let place = keys::line_place(device.mac, line.number);
+            self.claim(
+                TreeId::LineSipUser,
+                keys::owned(device.account.0, line.sip.username.as_str().as_bytes()),
+                place.clone(),
+                Unique::LineSipUser,
+            )?;
+            let mut by_user = keys::user_prefix(line.user);
+            by_user.extend_from_slice(&place);
+            self.set(TreeId::LineUser, by_user, Vec::new());
+        }
+        self.set(
+            TreeId::DeviceAccount,
+            keys::owned(device.account.0, &mac),
+            Vec::new(),
+        );
+        self.set(TreeId::Devices, mac, encode(device));
+        Ok(())
+    }
+
+    fn unindex_device(&mut self, device: &Device) {
+        for line in device.lines.values() {
+            self.remove(
+                TreeId::LineSipUser,
+                keys::owned(device.account.0, line.sip.username.as_str().as_bytes()),
+            );
+            let mut by_user = keys::user_prefix(line.user);
+            by_user.extend_from_slice(&keys::line_place(device.mac, line.number));
+            self.remove(TreeId::LineUser, by_user);
+        }
+        self.remove(
+            TreeId::DeviceAccount,
+            keys::owned(device.account.0, &keys::mac(device.mac)),
+        );
+    }
+
+    /// Removes a device with its lines, audit and last-seen record.
+    pub fn delete_device(&mut self, mac: Mac) -> Result<(), StoreError> {
+        if let Some(old) = self.device(mac)? {
+            self.unindex_device(&old);
+            self.remove(TreeId::Devices, keys::mac(mac));
+        }
+        for (key, _) in self.scan(TreeId::Audit, &keys::mac(mac))? {
+            self.remove(TreeId::Audit, key);
+        }
+        self.remove(TreeId::LastFetch, keys::mac(mac));
+        Ok(())
+    }
+
+    /// Adds or updates a pool number; a number of another account is refused.
+    pub fn put_number(&mut self, number: &PoolNumber) -> Result<(), StoreError> {
+        let key = number.number.as_str().as_bytes().to_vec();
+        if let Some(old) = self.number(&number.number)? {
+            if old.account != number.account {
+                return Err(StoreError::Taken(Unique::Number));
+            }
+        }
+        self.set(
+            TreeId::NumberAccount,
+            keys::owned(number.account.0, &key),
+            Vec::new(),
+        );
+        self.set(TreeId::Numbers, key, encode(number));
+        Ok(())
+    }
+
+    pub fn delete_number(&mut self, number: &E164) -> Result<(), StoreError> {
+        if let Some(old) = self.number(number)? {
+            let key = number.as_str().as_bytes().to_vec();
+            self.remove(TreeId::NumberAccount, keys::owned(old.account.0, &key));
+            self.remove(TreeId::Numbers, key);
+        }
+        Ok(())
+    }
+
+    pub fn put_token(&mut self, token: &AdminToken) -> Result<(), StoreError> {
+        let id = keys::id(token.id.0);
+        self.set(
+            TreeId::TokenDigest,
+            token.digest.as_bytes().to_vec(),
+            id.clone(),
+        );
+        self.set(TreeId::Tokens, id, encode(token));
+        Ok(())
+    }
+
+    pub fn delete_token(&mut self, id: TokenId) -> Result<(), StoreError> {
+        if let Some(old) = self.token(id)? {
+            self.remove(TreeId::TokenDigest, old.digest.into_bytes());
+            self.remove(TreeId::Tokens, keys::id(id.0));
+        }
+        Ok(())
+    }
+
+    pub fn put_password_link(&mut self, link: &PasswordLink) -> Result<(), StoreError> {
+        self.set(
+            TreeId::PasswordLinks,
+            link.digest.as_bytes().to_vec(),
+            encode(link),
+        );
+        Ok(())
+    }
+
+    /// Records an unclaimed device, evicting the longest-unseen ones beyond `limit`.
+    pub fn put_unclaimed(&mut self, device: &Unclaimed, limit: usize) -> Result<(), StoreError> {
+        if let Some(old) = self.unclaimed(device.mac)? {
+            self.remove(TreeId::UnclaimedSeen, seen_key(&old));
+        }
+        self.set(TreeId::UnclaimedSeen, seen_key(device), Vec::new());
+        self.set(TreeId::Unclaimed, keys::mac(device.mac), encode(device));
+        let seen = self.scan(TreeId::UnclaimedSeen, &[])?;
+        for (key, _) in seen.iter().take(seen.len().saturating_sub(limit)) {
+            if let Some(mac) = key.get(8..).and_then(keys::read_mac) {
+                self.remove(TreeId::Unclaimed, keys::mac(mac));
+            }
+            self.remove(TreeId::UnclaimedSeen, key.clone());
+        }
+        Ok(())
+    }
+
+    pub fn delete_unclaimed(&mut self, mac: Mac) -> Result<(), StoreError> {
+        if let Some(old) = self.unclaimed(mac)? {
+            self.remove(TreeId::UnclaimedSeen, seen_key(&old));
+            self.remove(TreeId::Unclaimed, keys::mac(mac));
+        }
+        Ok(())
+    }
+
+    /// Appends a fetch to a device's audit (keeping the newest `keep`) and makes it the
+    /// device's last-seen record.
+    pub fn record_fetch(&mut self, mac: Mac, fetch: &Fetch, keep: usize) -> Result<(), StoreError> {
+        let sequence = self.next_id()?;
+        let mut key = keys::mac(mac);
+        key.extend_from_slice(&sequence.to_be_bytes());
+        self.set(TreeId::Audit, key, encode(fetch));
+        self.set(TreeId::LastFetch, keys::mac(mac), encode(fetch));
+        let entries = self.scan(TreeId::Audit, &keys::mac(mac))?;
+        for (key, _) in entries.iter().take(entries.len().saturating_sub(keep)) {
+            self.remove(TreeId::Audit, key.clone());
+        }
+        Ok(())
+    }
+
+    /// Applies every staged change in one transaction over all trees.
+    pub(super) fn commit(self) -> Result<(), StoreError> {
+        if self.staged.is_empty() {
+            return Ok(());
+        }
+        let mut batches: BTreeMap<TreeId, sled::Batch> = BTreeMap::new();
+        for ((tree, key), value) in self.staged {
+            let batch = batches.entry(tree).or_default();
+            match value {
+                Some(value) => batch.insert(key, value),
+                None => batch.remove(key),
+            }
+        }
+        let trees = &self.store.trees[..];
+        trees
+            .transaction(|tx| {
+                for (tree, batch) in &batches {
+                    tx[tree.index()].apply_batch(batch)?;
+                }
+                Ok::<(), ConflictableTransactionError<StoreError>>(())
+            })
+            .map_err(|error| match error {
+                TransactionError::Abort(error) => error,
+                TransactionError::Storage(error) => StoreError::from(error),
+            })
+    }
+}
+
+/// `last seen seconds ‖ MAC`: the eviction order of the unclaimed list.
+fn seen_key(device: &Unclaimed) -> Vec<u8> {
+    let seconds = u64::try_from(device.last_seen.as_second()).unwrap_or(0);
+    let mut key = seconds.to_be_bytes().to_vec();
+    key.extend_from_slice(&keys::mac(device.mac));
+    key
+}
