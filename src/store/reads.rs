@@ -16,22 +16,25 @@ use crate::domain::{
 pub(crate) mod source {
     use super::{StoreError, TreeId};
 
+    /// Key–value pairs in key order.
+    pub type Entries = Vec<(Vec<u8>, Vec<u8>)>;
+
     /// Raw access to the trees: the one thing a backend must provide for reads.
     pub trait Source {
         fn get(&self, tree: TreeId, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
         /// Every entry whose key starts with `prefix`, in key order.
-        fn scan(&self, tree: TreeId, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError>;
+        fn scan(&self, tree: TreeId, prefix: &[u8]) -> Result<Entries, StoreError>;
     }
 }
 
-use source::Source;
+use source::{Entries, Source};
 
 impl Source for Store {
     fn get(&self, tree: TreeId, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self.tree(tree).get(key)?.map(|value| value.to_vec()))
     }
 
-    fn scan(&self, tree: TreeId, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    fn scan(&self, tree: TreeId, prefix: &[u8]) -> Result<Entries, StoreError> {
         self.tree(tree)
             .scan_prefix(prefix)
             .map(|entry| {

@@ -8,7 +8,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionError};
 
 use super::keys::{self, TreeId};
 use super::reads::Reads;
-use super::reads::source::Source;
+use super::reads::source::{Entries, Source};
 use super::{Store, StoreError, Unique, encode};
 use crate::domain::{
     Account, AccountId, AdminToken, Device, E164, Fetch, Mac, PasswordLink, PoolNumber, TokenId,
@@ -38,7 +38,7 @@ impl Source for Write<'_> {
         }
     }
 
-    fn scan(&self, tree: TreeId, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    fn scan(&self, tree: TreeId, prefix: &[u8]) -> Result<Entries, StoreError> {
         let mut merged: BTreeMap<Vec<u8>, Vec<u8>> =
             self.store.scan(tree, prefix)?.into_iter().collect();
         let staged = self
