@@ -8,4 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod domain;
+pub mod secret;
+pub mod service;
 pub mod store;
+pub mod vendors;

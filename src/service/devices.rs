@@ -1,0 +1,261 @@
+//! Devices: register by MAC with a catalogue model, read, list, delete, re-arm the
+//! first-boot hand-off, and claim a device from the unclaimed list.
+
+use ipnet::IpNet;
+use jiff::SignedDuration;
+use serde::Deserialize;
+
+use super::views::{DeviceView, Page, UnclaimedView};
+use super::{Error, Service, now};
+use crate::domain::{
+    Account, AccountId, Device, HandOff, Invalid, Mac, ProvisioningCredentials, optional_text,
+};
+use crate::secret;
+use crate::store::{Reads, Write};
+use crate::vendors::Model;
+
+/// `POST /api/v1/accounts/{id}/devices`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceInput {
+    pub mac: Option<String>,
+    pub model: Option<String>,
+    pub label: Option<String>,
+}
+
+/// `POST /api/v1/devices/{mac}/arm`: re-open the hand-off window (a factory-reset phone).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArmInput {
+    /// Window length in hours; the server's default when left out.
+    pub hours: Option<u32>,
+    /// Networks the unauthenticated fetch must come from; the server's default when left out.
+    pub networks: Option<Vec<String>>,
+}
+
+/// `POST /api/v1/unclaimed/{mac}/claim`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimInput {
+    pub account: Option<u64>,
+    /// Needed when the device's User-Agent did not name a catalogue model.
+    pub model: Option<String>,
+    pub label: Option<String>,
+}
+
+impl Service {
+    pub(crate) fn find_model(
+        &self,
+        field: &str,
+        name: Option<&str>,
+    ) -> Result<&'static Model, Invalid> {
+        let Some(name) = name.map(str::trim).filter(|n| !n.is_empty()) else {
+            return Err(Invalid::field(field, "is required"));
+        };
+        self.catalogue.model(name).ok_or_else(|| {
+            Invalid::field(
+                field,
+                format!("{name:?} is not a model of the catalogue (GET /api/v1/models lists them)"),
+            )
+        })
+    }
+
+    /// Registers a device in the write: MAC unique across accounts, model from the
+    /// catalogue, fresh provisioning credentials, hand-off armed. Field names are prefixed
+    /// with `prefix` (`device.` inside the user form).
+    pub(crate) fn register_device(
+        &self,
+        w: &mut Write<'_>,
+        account: &Account,
+        mac: Mac,
+        model: &Model,
+        label: Option<String>,
+        prefix: &str,
+    ) -> Result<Device, Error> {
+        if let Some(existing) = w.device(mac)? {
+            let whose = if existing.account == account.id {
+                "this"
+            } else {
+                "another"
+            };
+            return Err(Error::conflict(
+                &format!("{prefix}mac"),
+                format!("{mac} is already registered to {whose} account"),
+            ));
+        }
+        let registered_at = now();
+        let device = Device {
+            mac,
+            account: account.id,
+            vendor: model.vendor.to_string(),
+            model: model.name.to_string(),
+            label,
+            provisioning: ProvisioningCredentials {
+                username: mac.to_string(),
+                password: secret::password(),
+            },
+            handoff: HandOff::armed(
+                registered_at,
+                self.settings.handoff_window,
+                self.settings.handoff_networks.clone(),
+            ),
+            lines: Default::default(),
+            created_at: registered_at,
+        };
+        w.put_device(&device)?;
+        w.delete_unclaimed(mac)?;
+        Ok(device)
+    }
+
+    pub(crate) fn device_view(
+        &self,
+        reads: &(impl Reads + ?Sized),
+        device: Device,
+    ) -> Result<DeviceView, Error> {
+        let model = self.catalogue.model(&device.model);
+        let line_count = model.map_or(device.lines.len() as u16, |m| m.lines);
+        let handsets = model.and_then(|m| m.dect.as_ref().map(|d| d.handsets));
+        DeviceView::load(reads, device, line_count, handsets)
+    }
+
+    pub fn create_device(
+        &self,
+        account: AccountId,
+        input: &DeviceInput,
+    ) -> Result<DeviceView, Error> {
+        let mut invalid = Invalid::new();
+        let mac = match &input.mac {
+            Some(text) => invalid.check("mac", text.parse::<Mac>()),
+            None => {
+                invalid.add("mac", "is required");
+                None
+            }
+        };
+        let model = self
+            .find_model("model", input.model.as_deref())
+            .map_err(|e| invalid.merge("", e))
+            .ok();
+        let label = invalid
+            .check("label", optional_text(input.label.as_deref(), 64))
+            .flatten();
+        invalid.into_result()?;
+        let (Some(mac), Some(model)) = (mac, model) else {
+            unreachable!("checked above")
+        };
+        self.store.write(|w| {
+            let account = w.account(account)?.ok_or(Error::NotFound("account"))?;
+            let device = self.register_device(w, &account, mac, model, label, "")?;
+            self.device_view(w, device)
+        })
+    }
+
+    pub fn device(&self, mac: Mac) -> Result<DeviceView, Error> {
+        let device = self.store.device(mac)?.ok_or(Error::NotFound("device"))?;
+        self.device_view(&self.store, device)
+    }
+
+    pub fn devices(
+        &self,
+        account: AccountId,
+        after: Option<Mac>,
+        limit: usize,
+    ) -> Result<Page<DeviceView>, Error> {
+        self.store
+            .account(account)?
+            .ok_or(Error::NotFound("account"))?;
+        let devices: Vec<Device> = self
+            .store
+            .devices_of(account)?
+            .into_iter()
+            .filter(|d| after.is_none_or(|after| d.mac > after))
+            .take(limit + 1)
+            .collect();
+        let views = devices
+            .into_iter()
+            .map(|device| self.device_view(&self.store, device))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::of(views, limit, |view| view.mac.to_string()))
+    }
+
+    /// Deletes a device and its lines; the users keep everything else.
+    pub fn delete_device(&self, mac: Mac) -> Result<(), Error> {
+        self.store.write(|w| {
+            w.device(mac)?.ok_or(Error::NotFound("device"))?;
+            w.delete_device(mac)?;
+            Ok(())
+        })
+    }
+
+    /// Re-arms the hand-off: the device may again fetch once without credentials.
+    pub fn arm_device(&self, mac: Mac, input: &ArmInput) -> Result<DeviceView, Error> {
+        let mut invalid = Invalid::new();
+        let window = match input.hours {
+            Some(0) => {
+                invalid.add("hours", "must be at least 1");
+                None
+            }
+            Some(hours) if hours > 24 * 30 => {
+                invalid.add("hours", "must be at most 720 (30 days)");
+                None
+            }
+            Some(hours) => Some(SignedDuration::from_hours(i64::from(hours))),
+            None => Some(self.settings.handoff_window),
+        };
+        let networks: Option<Vec<IpNet>> = match &input.networks {
+            Some(texts) => texts
+                .iter()
+                .map(|t| t.trim().parse::<IpNet>())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|_| {
+                    invalid.add(
+                        "networks",
+                        "must be networks in CIDR notation such as 192.0.2.0/24",
+                    )
+                })
+                .ok(),
+            None => Some(self.settings.handoff_networks.clone()),
+        };
+        invalid.into_result()?;
+        let (Some(window), Some(networks)) = (window, networks) else {
+            unreachable!("checked above")
+        };
+        self.store.write(|w| {
+            let mut device = w.device(mac)?.ok_or(Error::NotFound("device"))?;
+            // The refusal history stays: it tells the admin why the phone needed re-arming.
+            device.handoff = HandOff {
+                refused_attempts: device.handoff.refused_attempts,
+                last_refused_at: device.handoff.last_refused_at,
+                handed_off_at: device.handoff.handed_off_at,
+                ..HandOff::armed(now(), window, networks.clone())
+            };
+            w.put_device(&device)?;
+            self.device_view(w, device)
+        })
+    }
+
+    pub fn unclaimed_devices(&self) -> Result<Vec<UnclaimedView>, Error> {
+        Ok(self.store.unclaimed_devices()?)
+    }
+
+    /// Registers an unclaimed device to an account, with the model it told us or the one given.
+    pub fn claim_device(&self, mac: Mac, input: &ClaimInput) -> Result<DeviceView, Error> {
+        let account = input
+            .account
+            .map(AccountId)
+            .ok_or_else(|| Invalid::field("account", "is required"))?;
+        let label = optional_text(input.label.as_deref(), 64)
+            .map_err(|e| Invalid::field("label", e.message()))?;
+        self.store.write(|w| {
+            let unclaimed = w
+                .unclaimed(mac)?
+                .ok_or(Error::NotFound("unclaimed device"))?;
+            let account = w
+                .account(account)?
+                .ok_or_else(|| Invalid::field("account", "no such account"))?;
+            let model_name = input.model.as_deref().or(unclaimed.model.as_deref());
+            let model = self.find_model("model", model_name)?;
+            let device = self.register_device(w, &account, mac, model, label.clone(), "")?;
+            self.device_view(w, device)
+        })
+    }
+}

@@ -1,0 +1,180 @@
+//! The use cases: the only writer of the store.
+//!
+//! Each public method is one use case and runs as one store write (see `store`): it parses
+//! every input field into domain types, applies the rules of DESIGN.md §3, checks
+//! uniqueness, and writes — or refuses with every failing field named and writes nothing.
+//! Inputs and outputs are named after the fields of the admin API (DESIGN.md §5), so the
+//! HTTP layer only translates.
+//!
+//! Methods block (sled I/O, fsync, Argon2); async callers run them on a blocking thread.
+
+mod accounts;
+mod bulk;
+mod devices;
+mod lines;
+mod numbers;
+mod tokens;
+mod user_form;
+mod users;
+mod views;
+mod welcome;
+
+use std::path::PathBuf;
+
+use ipnet::IpNet;
+use jiff::{SignedDuration, Timestamp};
+use thiserror::Error;
+
+use crate::domain::Invalid;
+use crate::store::{Store, StoreError, Unique};
+use crate::vendors::Catalogue;
+
+pub use accounts::{AccountInput, NumberInput, NumberingInput, RegistrarInput};
+pub use bulk::{BulkInput, BulkOutcome, OrderSummary};
+pub use devices::{ArmInput, ClaimInput, DeviceInput};
+pub use lines::LineInput;
+pub use tokens::{NewToken, TokenInput};
+pub use user_form::{DeviceLineInput, UserInput, UserNumberInput, VoicemailInput};
+pub use users::UserQuery;
+pub use views::{
+    AccountView, DeviceView, LineView, NumberView, Page, ProvisioningView, SipView, TokenView,
+    UnclaimedView, UserLineView, UserView,
+};
+
+/// What the use cases need to know about the deployment.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Where welcome messages are written as `.eml` files.
+    pub outbox: PathBuf,
+    /// Base URL of the admin web portal, for the links in welcome messages.
+    pub portal_url: String,
+    /// How long a newly registered or re-armed device may fetch once without credentials.
+    pub handoff_window: SignedDuration,
+    /// When not empty, hand-off fetches must come from these networks.
+    pub handoff_networks: Vec<IpNet>,
+    /// How long a set-password link stays valid.
+    pub password_link_lifetime: SignedDuration,
+    /// Most unclaimed devices remembered; the longest unseen are forgotten first.
+    pub unclaimed_limit: usize,
+    /// Fetches kept in each device's audit.
+    pub audit_limit: usize,
+    /// The sender of welcome messages.
+    pub mail_from: String,
+}
+
+impl Settings {
+    /// Defaults for a data directory: the outbox inside it, a loopback portal URL.
+    pub fn new(data_dir: &std::path::Path) -> Settings {
+        Settings {
+            outbox: data_dir.join("outbox"),
+            portal_url: "http://127.0.0.1:8081".into(),
+            handoff_window: SignedDuration::from_hours(72),
+            handoff_networks: Vec::new(),
+            password_link_lifetime: SignedDuration::from_hours(72),
+            unclaimed_limit: 1000,
+            audit_limit: 100,
+            mail_from: "sipprov <noreply@sipprov.invalid>".into(),
+        }
+    }
+}
+
+/// The use cases over one store.
+#[derive(Debug)]
+pub struct Service {
+    store: Store,
+    catalogue: &'static Catalogue,
+    settings: Settings,
+}
+
+/// Why a use case was refused or failed.
+#[derive(Debug, Error)]
+pub enum Error {
+    /// Rule violations, every failing field named (HTTP 422).
+    #[error("invalid input: {0}")]
+    Invalid(Invalid),
+    /// A value that must be unique is already taken, or the record is in use (HTTP 409).
+    #[error("{field}: {message}")]
+    Conflict { field: String, message: String },
+    /// No such record (HTTP 404).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The caller may not do this (HTTP 403).
+    #[error("{0}")]
+    Forbidden(String),
+    /// The store failed (HTTP 500; details logged, never shown).
+    #[error(transparent)]
+    Store(StoreError),
+    /// The welcome message could not be written (HTTP 500).
+    #[error("cannot write to the outbox: {0}")]
+    Outbox(#[from] std::io::Error),
+}
+
+impl Error {
+    pub(crate) fn invalid(field: &str, message: impl Into<String>) -> Error {
+        Error::Invalid(Invalid::field(field, message))
+    }
+
+    pub(crate) fn conflict(field: &str, message: impl Into<String>) -> Error {
+        Error::Conflict {
+            field: field.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+impl From<Invalid> for Error {
+    fn from(invalid: Invalid) -> Error {
+        Error::Invalid(invalid)
+    }
+}
+
+impl From<StoreError> for Error {
+    /// A unique index refusing a write becomes a conflict on the field it guards; use cases
+    /// check uniqueness first with better messages, so this is the backstop.
+    fn from(error: StoreError) -> Error {
+        match error {
+            StoreError::Taken(unique) => {
+                let field = match unique {
+                    Unique::AccountDomain => "domain",
+                    Unique::UserExtension => "extension",
+                    Unique::UserUsername => "username",
+                    Unique::UserEmail => "email",
+                    Unique::LineSipUser => "sip_username",
+                    Unique::Number => "numbers",
+                };
+                Error::conflict(field, "is already taken")
+            }
+            other => Error::Store(other),
+        }
+    }
+}
+
+impl Service {
+    pub fn new(store: Store, catalogue: &'static Catalogue, settings: Settings) -> Service {
+        Service {
+            store,
+            catalogue,
+            settings,
+        }
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub fn catalogue(&self) -> &'static Catalogue {
+        self.catalogue
+    }
+
+    /// Read access for the HTTP layer's lookups that are not use cases of their own.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+}
+
+fn now() -> Timestamp {
+    Timestamp::now()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,93 @@
+//! Admin API tokens: created with a name, shown once, stored as SHA-256 digests, revoked.
+
+use serde::{Deserialize, Serialize};
+
+use super::views::TokenView;
+use super::{Error, Service, now};
+use crate::domain::{AdminToken, Invalid, TokenId, line_of_text};
+use crate::secret;
+use crate::store::Reads;
+
+/// `POST /api/v1/tokens`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenInput {
+    pub name: Option<String>,
+}
+
+/// A new token; `token` is the secret, shown this once.
+#[derive(Debug, Clone, Serialize)]
+pub struct NewToken {
+    pub id: TokenId,
+    pub name: String,
+    pub token: String,
+}
+
+impl Service {
+    pub fn create_token(&self, input: &TokenInput) -> Result<NewToken, Error> {
+        let name = line_of_text(input.name.as_deref().unwrap_or(""), 64)
+            .map_err(|e| Invalid::field("name", e.message()))?;
+        let token = secret::token();
+        let record = self.store.write(|w| {
+            let record = AdminToken {
+                id: TokenId(w.next_id()?),
+                name,
+                digest: secret::digest(&token),
+                created_at: now(),
+            };
+            w.put_token(&record)?;
+            Ok::<_, Error>(record)
+        })?;
+        Ok(NewToken {
+            id: record.id,
+            name: record.name,
+            token,
+        })
+    }
+
+    /// The first token of a fresh installation; `None` when tokens exist already.
+    pub fn create_initial_token(&self) -> Result<Option<NewToken>, Error> {
+        if !self.store.tokens()?.is_empty() {
+            return Ok(None);
+        }
+        self.create_token(&TokenInput {
+            name: Some("initial".into()),
+        })
+        .map(Some)
+    }
+
+    pub fn tokens(&self) -> Result<Vec<TokenView>, Error> {
+        Ok(self
+            .store
+            .tokens()?
+            .into_iter()
+            .map(|t| TokenView {
+                id: t.id,
+                name: t.name,
+                created_at: t.created_at,
+            })
+            .collect())
+    }
+
+    pub fn delete_token(&self, id: TokenId) -> Result<(), Error> {
+        self.store.write(|w| {
+            w.token(id)?.ok_or(Error::NotFound("token"))?;
+            w.delete_token(id)?;
+            Ok(())
+        })
+    }
+
+    /// The token a bearer secret belongs to, if any.
+    pub fn authenticate_token(&self, token: &str) -> Result<Option<TokenView>, Error> {
+        let digest = secret::digest(token);
+        Ok(self
+            .store
+            .token_by_digest(&digest)?
+            .filter(|record| secret::same(&record.digest, &digest))
+            .map(|t| TokenView {
+                id: t.id,
+                name: t.name,
+                created_at: t.created_at,
+            }))
+    }
+}
