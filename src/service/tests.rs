@@ -1441,3 +1441,65 @@ fn everything_written_is_there_after_reopening() {
         user.lines[0].sip.username
     );
 }
+
+// --- portal ------------------------------------------------------------------------------
+
+#[test]
+fn the_welcome_link_sets_the_password_once_and_the_user_can_sign_in() {
+    let (dir, service) = service();
+    let id = account(&service);
+    create(
+        &service,
+        id,
+        json!({"first_name": "Grace", "feature_plan": "advanced", "email": "grace@example.com", "username": "grace"}),
+    )
+    .unwrap();
+    let message = outbox(dir.path()).remove(0);
+    let token = message
+        .split("/welcome/")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(matches!(
+        service.password_link(&token).unwrap(),
+        LinkState::Valid { .. }
+    ));
+    assert_eq!(service.password_link("nope").unwrap(), LinkState::Unknown);
+    assert!(
+        service
+            .sign_in("grace", "new-s3cret-pass")
+            .unwrap()
+            .is_none()
+    );
+    let mismatch = service.set_password_with_link(&token, "new-s3cret-pass", "other");
+    assert!(refused(mismatch).contains_key("password"));
+    service
+        .set_password_with_link(&token, "new-s3cret-pass", "new-s3cret-pass")
+        .unwrap();
+    assert_eq!(service.password_link(&token).unwrap(), LinkState::Used);
+    assert_eq!(
+        conflict(service.set_password_with_link(&token, "again-pass-1", "again-pass-1")),
+        "link"
+    );
+    assert!(
+        service
+            .sign_in("GRACE@example.com", "new-s3cret-pass")
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        service
+            .sign_in("grace", "wrong-password")
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        service
+            .sign_in("nobody", "new-s3cret-pass")
+            .unwrap()
+            .is_none()
+    );
+}
