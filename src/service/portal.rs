@@ -46,7 +46,7 @@ impl Service {
         let hash = user
             .as_ref()
             .and_then(|u| u.password_hash.as_deref())
-            .unwrap_or_else(decoy_hash);
+            .unwrap_or(decoy_hash());
         let matches = secret::verify_password(password, hash);
         Ok(user.filter(|u| matches && u.portal_access && u.password_hash.is_some()))
     }
