@@ -54,6 +54,11 @@ pub fn ha1(username: &str, realm: &str, password: &str) -> String {
     ))
 }
 
+/// Hex MD5, for HTTP and SIP Digest (where the protocol, not this server, chose MD5).
+pub fn md5_hex(text: &str) -> String {
+    hex(&Md5::digest(text.as_bytes()))
+}
+
 /// Hex SHA-256 of a token, the only form in which tokens are stored.
 pub fn digest(token: &str) -> String {
     hex(&Sha256::digest(token.as_bytes()))
@@ -80,6 +85,11 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
 /// Compares two secrets in time independent of where they differ.
 pub fn same(a: &str, b: &str) -> bool {
     a.as_bytes().ct_eq(b.as_bytes()).into()
+}
+
+/// Compares two byte strings in time independent of where they differ.
+pub fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.ct_eq(b).into()
 }
 
 pub fn hex(bytes: &[u8]) -> String {

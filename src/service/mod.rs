@@ -10,6 +10,7 @@
 
 mod accounts;
 mod bulk;
+mod credentials;
 mod devices;
 mod lines;
 mod numbers;
@@ -32,6 +33,7 @@ use crate::vendors::Catalogue;
 
 pub use accounts::{AccountInput, NumberInput, NumberingInput, RegistrarInput};
 pub use bulk::{BulkInput, BulkOutcome, OrderSummary};
+pub use credentials::{Credentials, DigestResponse};
 pub use devices::{ArmInput, ClaimInput, DeviceInput};
 pub use lines::LineInput;
 pub use portal::LinkState;
