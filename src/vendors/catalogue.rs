@@ -23,10 +23,20 @@ const VENDOR_FILES: &[(&str, &str)] = &[(
 pub enum CatalogueError {
     /// A data file is not valid TOML of the expected shape.
     #[error("{file}: {message}")]
-    Syntax { file: &'static str, message: String },
+    Syntax {
+        /// The data file, as a path from the crate root.
+        file: &'static str,
+        /// The TOML parser's message, with line and column.
+        message: String,
+    },
     /// A data file parses but says something inconsistent.
     #[error("{file}: {problem}")]
-    Invalid { file: &'static str, problem: String },
+    Invalid {
+        /// The data file, as a path from the crate root.
+        file: &'static str,
+        /// What is wrong, naming the row.
+        problem: String,
+    },
 }
 
 /// The device catalogue.

@@ -65,8 +65,11 @@ pub enum UserAgentFormat {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TransportCodes {
+    /// SIP over UDP.
     pub udp: String,
+    /// SIP over TCP.
     pub tcp: String,
+    /// SIP over TLS.
     pub tls: String,
 }
 
@@ -74,7 +77,9 @@ pub struct TransportCodes {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Languages {
+    /// English.
     pub en: LanguageNames,
+    /// French.
     pub fr: LanguageNames,
 }
 
@@ -118,6 +123,7 @@ pub struct Dect {
     pub cells: Cells,
 }
 
+/// How a DECT system ties handsets to accounts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Cells {
