@@ -9,3 +9,4 @@
 
 pub mod domain;
 pub mod vendors;
+pub mod render;
