@@ -427,6 +427,11 @@ mod tests {
                 "phone",
             ),
             (r#""001565","#, r#""00156G","#, "OUI"),
+            (
+                r#"{ name = "T46S", common_file = "y000000000066.cfg", lines = 16 }"#,
+                r#"{ name = "T46S", common_file = "y000000000066.cfg", lines = 16, cells = "multi" }"#,
+                "cells is only for DECT rows",
+            ),
         ];
         for (from, to, expected) in cases {
             assert!(good.contains(from), "{from}");

@@ -204,22 +204,12 @@ struct ModelRow {
 impl VendorFile {
     /// Checks the file and resolves it into its vendor and models. `Err` is a sentence.
     pub(super) fn resolve(self) -> Result<(Vendor, Vec<Model>), String> {
-        if self.id.is_empty()
-            || !self
-                .id
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        {
-            return Err(format!(
-                "vendor id {:?} must be lower-case letters and digits",
-                self.id
-            ));
-        }
+        self.check_ids()?;
         let device_file = FileNamePattern::parse(&self.device_file)
             .filter(FileNamePattern::has_mac)
             .ok_or_else(|| {
                 format!(
-                    "device_file {:?} must contain one {{mac}} or {{MAC}}",
+                    "device_file {:?} needs one {{mac}} or {{MAC}}",
                     self.device_file
                 )
             })?;
@@ -234,36 +224,20 @@ impl VendorFile {
                     })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        if let Some(bad) = self.ouis.iter().find(|oui| {
-            oui.len() != 6
-                || !oui
-                    .bytes()
-                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
-        }) {
-            return Err(format!("OUI {bad:?} must be six lower-case hex digits"));
-        }
-        let fallback_templates = self
-            .templates
-            .get(&self.default_templates)
-            .cloned()
-            .ok_or_else(|| {
-                format!(
-                    "default_templates {:?} is not a kind of `templates`",
-                    self.default_templates
-                )
-            })?;
+        let kind = |name: &str| {
+            self.templates
+                .get(name)
+                .cloned()
+                .ok_or_else(|| format!("templates {name:?} is not a kind of `templates`"))
+        };
+        let fallback_templates = kind(&self.default_templates)?;
         let models = self
             .models
-            .into_iter()
+            .iter()
             .map(|row| {
-                let name = row.name.clone();
-                row.resolve(
-                    &self.id,
-                    &common_files,
-                    &self.templates,
-                    &self.default_templates,
-                )
-                .map_err(|problem| format!("model {name:?}: {problem}"))
+                let templates = kind(row.templates.as_deref().unwrap_or(&self.default_templates));
+                row.resolve(&self.id, &common_files, templates)
+                    .map_err(|problem| format!("model {:?}: {problem}", row.name))
             })
             .collect::<Result<Vec<_>, _>>()?;
         let vendor = Vendor {
@@ -282,17 +256,38 @@ impl VendorFile {
         };
         Ok((vendor, models))
     }
+
+    /// The vendor id is lower-case letters and digits; OUIs are six lower-case hex digits.
+    fn check_ids(&self) -> Result<(), String> {
+        let id_ok = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+        if self.id.is_empty() || !self.id.bytes().all(id_ok) {
+            return Err(format!(
+                "vendor id {:?} must be lower-case letters and digits",
+                self.id
+            ));
+        }
+        let oui_ok = |oui: &String| {
+            oui.len() == 6
+                && oui
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        };
+        match self.ouis.iter().find(|oui| !oui_ok(oui)) {
+            Some(bad) => Err(format!("OUI {bad:?} must be six lower-case hex digits")),
+            None => Ok(()),
+        }
+    }
 }
 
 impl ModelRow {
+    /// The row as a model of `vendor`, rendered by `templates` (its kind, resolved).
     fn resolve(
-        self,
+        &self,
         vendor: &str,
         common_files: &[FileNamePattern],
-        templates: &BTreeMap<String, Templates>,
-        default_templates: &str,
+        templates: Result<Templates, String>,
     ) -> Result<Model, String> {
-        if self.name.trim().is_empty() || self.name.trim() != self.name {
+        if self.name.is_empty() || self.name.trim() != self.name {
             return Err("the name must not be empty or padded".into());
         }
         let common_file = common_files
@@ -308,42 +303,40 @@ impl ModelRow {
         let user_agents = if self.user_agents.is_empty() {
             vec![self.name.clone()]
         } else {
-            self.user_agents
+            self.user_agents.clone()
         };
-        if let Some(bad) = user_agents
-            .iter()
-            .find(|t| t.is_empty() || !t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
-        {
+        let token_ok =
+            |t: &String| !t.is_empty() && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if let Some(bad) = user_agents.iter().find(|t| !token_ok(t)) {
             return Err(format!(
                 "User-Agent token {bad:?} may hold only letters, digits and '_'"
             ));
         }
-        let kind = self.templates.as_deref().unwrap_or(default_templates);
-        let templates = templates
-            .get(kind)
-            .cloned()
-            .ok_or_else(|| format!("templates {kind:?} is not a kind of `templates`"))?;
-        let dect = match (self.handsets, self.cells.unwrap_or(Cells::Single)) {
-            (None, _) if self.cells.is_some() => {
-                return Err("cells is only for DECT rows (with handsets)".into());
-            }
-            (None, _) => None,
-            (Some(handsets), Cells::Single) if handsets == 0 || handsets > self.lines => {
-                return Err(
-                    "a single-cell base needs 1 to `lines` handsets (handset N uses line N)".into(),
-                );
-            }
-            (Some(handsets), cells) => Some(Dect { handsets, cells }),
-        };
         Ok(Model {
             vendor: vendor.to_owned(),
-            name: self.name,
+            name: self.name.clone(),
             lines: self.lines,
-            dect,
+            dect: self.dect()?,
             common_file,
             user_agents,
-            templates,
-            note: self.note,
+            templates: templates?,
+            note: self.note.clone(),
         })
+    }
+
+    fn dect(&self) -> Result<Option<Dect>, String> {
+        match (self.handsets, self.cells) {
+            (None, None) => Ok(None),
+            (None, Some(_)) => Err("cells is only for DECT rows (with handsets)".into()),
+            (Some(handsets), None | Some(Cells::Single))
+                if handsets == 0 || handsets > self.lines =>
+            {
+                Err("a single-cell base needs 1 to `lines` handsets (handset N uses line N)".into())
+            }
+            (Some(handsets), cells) => Ok(Some(Dect {
+                handsets,
+                cells: cells.unwrap_or(Cells::Single),
+            })),
+        }
     }
 }
