@@ -187,7 +187,7 @@ impl Catalogue {
 
 /// Whether `name` is a plain file name a phone could ask for: not empty, not too long, and
 /// free of path separators, NUL, `..` and other control characters.
-pub fn is_plain_file_name(name: &str) -> bool {
+fn is_plain_file_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= MAX_FILE_NAME
         && !name.contains("..")
