@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod domain;
+pub mod render;
 pub mod secret;
 pub mod service;
 pub mod store;

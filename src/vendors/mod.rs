@@ -1,53 +1,26 @@
-//! TEMPORARY stand-in for the vendors catalogue (being built on the `vendors` branch).
-use std::sync::OnceLock;
+//! The device catalogue as data: for each vendor and model, the file names its phones
+//! request, how to read their User-Agent, how many SIP accounts (lines) and DECT handsets it
+//! has, which templates render its files, and the vendor's words for languages and time zones.
+//!
+//! The facts live in `data/vendors/<vendor>.toml` (one row per model) and
+//! `data/yealink-timezones.tsv`, compiled into the binary and parsed once by
+//! [`Catalogue::init`]; adding a model is a row, not code. This module does no I/O and knows
+//! nothing of HTTP, templates or storage: it answers questions — which model is `SIP-T46S`,
+//! what is `00156574b150.cfg`, what does this User-Agent claim, what does Yealink call
+//! `Europe/Paris`.
 
-#[derive(Debug)]
-pub struct Catalogue {
-    models: Vec<Model>,
-}
+mod catalogue;
+mod file_name;
+mod locale;
+mod model;
+mod recheck;
+mod user_agent;
 
-#[derive(Debug)]
-pub struct Model {
-    pub vendor: String,
-    pub name: String,
-    pub lines: u16,
-    pub dect: Option<Dect>,
-}
-
-#[derive(Debug)]
-pub struct Dect {
-    pub handsets: u16,
-}
-
-impl Catalogue {
-    pub fn builtin() -> &'static Catalogue {
-        static CATALOGUE: OnceLock<Catalogue> = OnceLock::new();
-        CATALOGUE.get_or_init(|| Catalogue {
-            models: [
-                ("T46S", 16, 0),
-                ("T54W", 16, 0),
-                ("T31G", 2, 0),
-                ("W60B", 8, 8),
-                ("W52P", 5, 5),
-            ]
-            .into_iter()
-            .map(|(name, lines, handsets)| Model {
-                vendor: "yealink".into(),
-                name: name.into(),
-                lines,
-                dect: (handsets > 0).then_some(Dect { handsets }),
-            })
-            .collect(),
-        })
-    }
-
-    pub fn model(&self, name: &str) -> Option<&Model> {
-        self.models
-            .iter()
-            .find(|m| m.name.eq_ignore_ascii_case(name.trim()))
-    }
-
-    pub fn models(&self) -> impl Iterator<Item = &Model> {
-        self.models.iter()
-    }
-}
+pub use catalogue::{Catalogue, CatalogueError};
+pub use file_name::{FileNameMatch, FileNamePattern, PhoneFile};
+pub use locale::{LanguageNames, ManualDst, YealinkTime};
+pub use model::{
+    Cells, Dect, Languages, Model, Syntax, Templates, TransportCodes, UserAgentFormat, Vendor,
+};
+pub use recheck::RecheckWindow;
+pub use user_agent::UserAgent;

@@ -1,0 +1,226 @@
+//! The contexts templates render: one plain serializable struct per file kind, filled by the
+//! service with values already in the vendor's words (from `vendors`), so templates only
+//! place values and never decide anything.
+//!
+//! [`AccountSlot::all`] and [`HandsetSlot::defaults`] build the two lists whose shape is a
+//! rule rather than data: every account slot of the model is present (unused ones are
+//! rendered as explicitly cleared, so a line removed from a phone is removed from the phone),
+//! and handset N of a single-cell DECT base uses line N.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::domain::{Mac, Secret};
+use crate::vendors::{Cells, Dect, LanguageNames, RecheckWindow, YealinkTime};
+
+/// The context of a device's own file (`<mac>.cfg`): its lines and its secrets.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeviceFile {
+    /// Vendor id from the catalogue (`yealink`).
+    pub vendor: String,
+    /// Model name from the catalogue (`T46S`); picks the template.
+    pub model: String,
+    /// The device; shown in the file's header.
+    pub mac: Mac,
+    /// The provisioning directory the device keeps polling; ends with `/`.
+    pub server_url: String,
+    /// The HTTP credentials the device keeps presenting.
+    pub provisioning: ProvisioningLogin,
+    /// When the device checks for a new file each day.
+    pub recheck: RecheckWindow,
+    /// Language and time zone in the vendor's words.
+    pub locale: DeviceLocale,
+    /// One slot per SIP account of the model, numbered 1..=lines.
+    pub accounts: Vec<AccountSlot>,
+    /// DECT single-cell bases: one slot per handset, numbered 1..=handsets; empty otherwise.
+    pub handsets: Vec<HandsetSlot>,
+}
+
+/// HTTP credentials for fetching provisioning files.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProvisioningLogin {
+    /// HTTP user name.
+    pub username: String,
+    /// HTTP password, in clear in the file (the file travels over TLS to this device only).
+    pub password: Secret,
+}
+
+/// A device's locale, resolved by the caller through the catalogue.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeviceLocale {
+    /// `Vendor::language` of the device's language.
+    pub language: LanguageNames,
+    /// `Catalogue::yealink_time` of the device's time zone.
+    pub time: YealinkTime,
+}
+
+/// One SIP account slot of a device.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AccountSlot {
+    /// The account index on the device, from 1.
+    pub number: u16,
+    /// The line in this slot; `None` renders the slot disabled and cleared.
+    pub line: Option<LineAccount>,
+}
+
+/// A line's SIP account, as the phone registers it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LineAccount {
+    /// Shown on the phone's line key or idle screen: the line name.
+    pub label: String,
+    /// The caller name sent with calls.
+    pub display_name: String,
+    /// The SIP user (the user part of the address of record).
+    pub user_name: String,
+    /// The Digest authentication user name.
+    pub auth_name: String,
+    /// The Digest password.
+    pub password: Secret,
+    /// The registrar the line registers with.
+    pub registrar: RegistrarAddress,
+    /// Registration lifetime in seconds (3600 unless the registrar wants otherwise).
+    pub expires: u32,
+    /// Number dialled for voicemail (`*97`); `None` when the user has no voicemail.
+    pub voicemail: Option<String>,
+    /// Whether the phone subscribes to message-waiting notifications.
+    pub subscribe_mwi: bool,
+}
+
+/// Where a line registers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RegistrarAddress {
+    /// A DNS name or IP address.
+    pub host: String,
+    /// UDP or TCP port.
+    pub port: u16,
+    /// `Vendor::transport_code` of the transport (Yealink: `0` UDP, `1` TCP, `2` TLS).
+    pub transport: String,
+}
+
+/// One handset of a single-cell DECT base.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HandsetSlot {
+    /// The handset index on the base, from 1.
+    pub number: u16,
+    /// The handset's display name; `None` restores the base's default name.
+    pub name: Option<String>,
+    /// The one account the handset rings for and dials out on.
+    pub line: u16,
+}
+
+/// The context of a model family's common file: fetched without credentials, so it holds
+/// nothing secret and nothing specific to one device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CommonFile {
+    /// Vendor id from the catalogue (`yealink`).
+    pub vendor: String,
+    /// The file's canonical name (`y000000000066.cfg`); picks the template.
+    pub file: String,
+    /// The catalogue models requesting this file (`Catalogue::family`), for the file's header.
+    pub models: Vec<String>,
+    /// The provisioning directory; ends with `/`.
+    pub server_url: String,
+    /// NTP servers in order of preference (Yealink reads the first two).
+    pub ntp_servers: Vec<String>,
+}
+
+impl AccountSlot {
+    /// Slots 1..=`count`, each holding the line of that number, or unused. Lines numbered
+    /// outside 1..=`count` have no slot (the domain never assigns them).
+    pub fn all(count: u16, mut lines: BTreeMap<u16, LineAccount>) -> Vec<AccountSlot> {
+        (1..=count)
+            .map(|number| AccountSlot {
+                number,
+                line: lines.remove(&number),
+            })
+            .collect()
+    }
+}
+
+impl HandsetSlot {
+    /// The default handsets of a DECT base: on a single-cell base, handset N uses line N and
+    /// takes its label as name; an unassigned handset keeps its own, cleared line, so it can
+    /// neither ring for nor call out on anyone else's. Multi-cell systems tie account N to
+    /// handset N themselves and desk phones have no handsets: both get none.
+    pub fn defaults(dect: Option<Dect>, accounts: &[AccountSlot]) -> Vec<HandsetSlot> {
+        let Some(Dect {
+            handsets,
+            cells: Cells::Single,
+        }) = dect
+        else {
+            return Vec::new();
+        };
+        (1..=handsets)
+            .map(|number| HandsetSlot {
+                number,
+                name: accounts
+                    .iter()
+                    .find(|slot| slot.number == number)
+                    .and_then(|slot| slot.line.as_ref())
+                    .map(|line| line.label.clone()),
+                line: number,
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn line(label: &str) -> LineAccount {
+        LineAccount {
+            label: label.into(),
+            display_name: label.into(),
+            user_name: "u".into(),
+            auth_name: "u".into(),
+            password: Secret::generated("p".repeat(20)),
+            registrar: RegistrarAddress {
+                host: "sip.example.com".into(),
+                port: 5061,
+                transport: "2".into(),
+            },
+            expires: 3600,
+            voicemail: None,
+            subscribe_mwi: false,
+        }
+    }
+
+    #[test]
+    fn every_slot_is_present_and_only_assigned_ones_hold_a_line() {
+        let lines = BTreeMap::from([(2, line("Bob")), (9, line("Nobody"))]);
+        let slots = AccountSlot::all(3, lines);
+        let numbers: Vec<u16> = slots.iter().map(|s| s.number).collect();
+        assert_eq!(numbers, [1, 2, 3]);
+        assert_eq!(
+            slots[1].line.as_ref().map(|l| l.label.as_str()),
+            Some("Bob")
+        );
+        assert!(slots[0].line.is_none() && slots[2].line.is_none());
+    }
+
+    #[test]
+    fn single_cell_handsets_follow_their_line() {
+        let slots = AccountSlot::all(5, BTreeMap::from([(1, line("Ann")), (3, line("Cid"))]));
+        let dect = Dect {
+            handsets: 5,
+            cells: Cells::Single,
+        };
+        let handsets = HandsetSlot::defaults(Some(dect), &slots);
+        let names: Vec<Option<&str>> = handsets.iter().map(|h| h.name.as_deref()).collect();
+        assert_eq!(names, [Some("Ann"), None, Some("Cid"), None, None]);
+        assert!(handsets.iter().all(|h| h.line == h.number));
+    }
+
+    #[test]
+    fn desk_phones_and_multi_cell_systems_get_no_handset_keys() {
+        let slots = AccountSlot::all(2, BTreeMap::new());
+        assert!(HandsetSlot::defaults(None, &slots).is_empty());
+        let dm = Dect {
+            handsets: 100,
+            cells: Cells::Multi,
+        };
+        assert!(HandsetSlot::defaults(Some(dm), &slots).is_empty());
+    }
+}

@@ -1,0 +1,335 @@
+//! Golden files and end-to-end checks of the built-in templates.
+//!
+//! Each golden test renders a hand-built context and compares the bytes with
+//! `tests/golden/<vendor>/<name>`. After an intended template change, regenerate them with
+//! `UPDATE_GOLDEN=1 cargo test --lib render` and read the diff before committing it.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use super::*;
+use crate::domain::{Language, Mac, Secret};
+use crate::vendors::{Catalogue, RecheckWindow};
+
+const SERVER_URL: &str = "https://prov.example.net:8443/";
+
+fn line(
+    label: &str,
+    user: &str,
+    transport: &str,
+    port: u16,
+    voicemail: Option<&str>,
+) -> LineAccount {
+    LineAccount {
+        label: label.into(),
+        display_name: label.into(),
+        user_name: user.into(),
+        auth_name: user.into(),
+        password: Secret::generated(format!("pw-{user}-0123456789abcdef")),
+        registrar: RegistrarAddress {
+            host: "sip.acme.example.com".into(),
+            port,
+            transport: transport.into(),
+        },
+        expires: 3600,
+        voicemail: voicemail.map(str::to_owned),
+        subscribe_mwi: voicemail.is_some(),
+    }
+}
+
+/// A device context filled the way the service fills it: everything from the catalogue.
+fn device(
+    model: &str,
+    mac: &str,
+    language: Language,
+    zone: &str,
+    lines: Vec<(u16, LineAccount)>,
+) -> DeviceFile {
+    let catalogue = Catalogue::builtin();
+    let model = catalogue.model(model).unwrap();
+    let vendor = catalogue.vendor(&model.vendor).unwrap();
+    let mac: Mac = mac.parse().unwrap();
+    let accounts = AccountSlot::all(model.lines, lines.into_iter().collect::<BTreeMap<_, _>>());
+    let handsets = HandsetSlot::defaults(model.dect, &accounts);
+    DeviceFile {
+        vendor: vendor.id.clone(),
+        model: model.name.clone(),
+        mac,
+        server_url: SERVER_URL.into(),
+        provisioning: ProvisioningLogin {
+            username: format!("dev-{mac}"),
+            password: Secret::generated(format!("prov-{mac}-secret")),
+        },
+        recheck: RecheckWindow::for_mac(mac),
+        locale: DeviceLocale {
+            language: vendor.language(language).clone(),
+            time: catalogue.yealink_time(zone.parse().unwrap()).clone(),
+        },
+        accounts,
+        handsets,
+    }
+}
+
+fn common(file: &str) -> CommonFile {
+    CommonFile {
+        vendor: "yealink".into(),
+        file: file.into(),
+        models: Catalogue::builtin()
+            .family("yealink", file)
+            .map(|m| m.name.clone())
+            .collect(),
+        server_url: SERVER_URL.into(),
+        ntp_servers: vec![
+            "0.pool.ntp.org".into(),
+            "1.pool.ntp.org".into(),
+            "2.pool.ntp.org".into(),
+        ],
+    }
+}
+
+fn t46s() -> DeviceFile {
+    let alice = line("Alice Martin", "acme-201", "2", 5061, Some("*97"));
+    device(
+        "T46S",
+        "00:15:65:4a:a9:37",
+        Language::Fr,
+        "Europe/Paris",
+        vec![(1, alice)],
+    )
+}
+
+fn renderer() -> Renderer {
+    Renderer::new(None).unwrap()
+}
+
+/// Compares `rendered` with the golden file, or rewrites it when `UPDATE_GOLDEN` is set.
+fn golden(name: &str, rendered: &str) {
+    let path: PathBuf = [
+        env!("CARGO_MANIFEST_DIR"),
+        "tests",
+        "golden",
+        "yealink",
+        name,
+    ]
+    .iter()
+    .collect();
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, rendered).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (run with UPDATE_GOLDEN=1 to create it)",
+            path.display()
+        )
+    });
+    assert!(
+        rendered == expected,
+        "{name} differs from {} (UPDATE_GOLDEN=1 rewrites it):\n{rendered}",
+        path.display()
+    );
+    assert!(
+        rendered.starts_with("#!version:1.0.0.1\n"),
+        "{name}: first line"
+    );
+    assert!(
+        !rendered.contains('\r') && !rendered.contains("\n\n\n") && rendered.ends_with('\n'),
+        "{name}: layout"
+    );
+    assert!(!rendered.ends_with("\n\n"), "{name}: trailing blank line");
+}
+
+#[test]
+fn golden_t46s_with_one_line_clears_fifteen_slots() {
+    let rendered = renderer().render_device(&t46s()).unwrap();
+    let cleared = rendered
+        .lines()
+        .filter(|l| l.starts_with("account.") && l.ends_with(".enable = 0"));
+    assert_eq!(cleared.count(), 15);
+    golden("t46s-1-line.cfg", &rendered);
+}
+
+#[test]
+fn golden_t54w_with_three_lines() {
+    let lines = vec![
+        (1, line("Bob Stone", "acme-202", "1", 5060, Some("*97"))),
+        (2, line("Sales queue", "acme-600", "1", 5060, None)),
+        (3, line("Carol Diaz", "acme-203", "1", 5060, Some("*97"))),
+    ];
+    let rendered = renderer()
+        .render_device(&device(
+            "T54W",
+            "805ec0d57d72",
+            Language::En,
+            "America/New_York",
+            lines,
+        ))
+        .unwrap();
+    golden("t54w-3-lines.cfg", &rendered);
+}
+
+#[test]
+fn golden_t31g_in_a_manual_dst_zone() {
+    let lines = vec![(1, line("Dina Farouk", "acme-204", "0", 5060, Some("*97")))];
+    let rendered = renderer()
+        .render_device(&device(
+            "T31G",
+            "805ec0d57d73",
+            Language::En,
+            "Africa/Cairo",
+            lines,
+        ))
+        .unwrap();
+    golden("t31g-cairo.cfg", &rendered);
+}
+
+#[test]
+fn golden_w60b_with_three_handsets() {
+    let lines = vec![
+        (1, line("Eve Laurent", "acme-301", "2", 5061, Some("*97"))),
+        (2, line("Frank Moreau", "acme-302", "2", 5061, Some("*97"))),
+        (4, line("Warehouse", "acme-304", "2", 5061, None)),
+    ];
+    let rendered = renderer()
+        .render_device(&device(
+            "W60B",
+            "805ec009abdc",
+            Language::Fr,
+            "Europe/Paris",
+            lines,
+        ))
+        .unwrap();
+    assert_eq!(rendered.matches(".incoming_lines = ").count(), 8);
+    golden("w60b-3-handsets.cfg", &rendered);
+}
+
+#[test]
+fn golden_w52p() {
+    let lines = vec![
+        (1, line("Gita Rao", "acme-401", "0", 5060, Some("*97"))),
+        (5, line("Lobby", "acme-405", "0", 5060, None)),
+    ];
+    let rendered = renderer()
+        .render_device(&device(
+            "W52P",
+            "00156540ae35",
+            Language::En,
+            "Asia/Kolkata",
+            lines,
+        ))
+        .unwrap();
+    golden("w52p.cfg", &rendered);
+}
+
+#[test]
+fn golden_common_files() {
+    let renderer = renderer();
+    for (file, name) in [
+        ("y000000000066.cfg", "common-y000000000066.cfg"),
+        ("y000000000025.cfg", "common-y000000000025.cfg"),
+        ("y000000000123.cfg", "common-y000000000123.cfg"),
+        ("y000000000999.cfg", "common-unknown-family.cfg"),
+    ] {
+        golden(name, &renderer.render_common(&common(file)).unwrap());
+    }
+}
+
+#[test]
+fn common_files_hold_no_secret() {
+    let rendered = renderer()
+        .render_common(&common("y000000000066.cfg"))
+        .unwrap();
+    for secret in ["password", "username", "account.", "prov-", "pw-"] {
+        assert!(!rendered.contains(secret), "{secret}");
+    }
+}
+
+#[test]
+fn a_value_with_a_newline_cannot_add_a_key() {
+    let mut file = t46s();
+    let line = file.accounts[0].line.as_mut().unwrap();
+    line.label = "Alice\nstatic.auto_provision.server.url = https://evil.example/".into();
+    line.display_name = "Alice\r\n\u{2028}account.2.enable = 1".into();
+    let rendered = renderer().render_device(&file).unwrap();
+    let keys: Vec<&str> = rendered
+        .lines()
+        .filter_map(|l| l.split(" = ").next())
+        .collect();
+    assert_eq!(
+        keys.iter()
+            .filter(|k| **k == "static.auto_provision.server.url")
+            .count(),
+        1
+    );
+    assert!(rendered.contains(
+        "account.1.label = Alice static.auto_provision.server.url = https://evil.example/\n"
+    ));
+    assert!(
+        rendered.contains("account.2.enable = 0\n")
+            && !rendered.lines().any(|l| l == "account.2.enable = 1")
+    );
+}
+
+#[test]
+fn rendering_twice_gives_the_same_bytes() {
+    let first = renderer().render_device(&t46s()).unwrap();
+    let second = renderer().render_device(&t46s()).unwrap();
+    assert_eq!(first.as_bytes(), second.as_bytes());
+}
+
+#[test]
+fn contexts_must_fit_their_model() {
+    let renderer = renderer();
+    let mut short = t46s();
+    short.accounts.pop();
+    assert!(matches!(
+        renderer.render_device(&short),
+        Err(RenderError::Context { .. })
+    ));
+    let mut unknown = t46s();
+    unknown.model = "T99".into();
+    assert!(matches!(
+        renderer.render_device(&unknown),
+        Err(RenderError::Unknown { .. })
+    ));
+    let mut other_vendor = common("y000000000066.cfg");
+    other_vendor.vendor = "polycom".into();
+    assert!(matches!(
+        renderer.render_common(&other_vendor),
+        Err(RenderError::Unknown { .. })
+    ));
+}
+
+#[test]
+fn an_override_directory_replaces_a_template() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("yealink")).unwrap();
+    let custom =
+        "#!version:1.0.0.1\n## custom {{ model }}\n{% include \"yealink/_accounts.cfg\" %}";
+    std::fs::write(dir.path().join("yealink/desk.cfg"), custom).unwrap();
+    let renderer = Renderer::new(Some(dir.path())).unwrap();
+    let rendered = renderer.render_device(&t46s()).unwrap();
+    assert!(
+        rendered.starts_with("#!version:1.0.0.1\n## custom T46S\n\n## Account 1\n"),
+        "{rendered}"
+    );
+    let untouched = renderer
+        .render_common(&common("y000000000066.cfg"))
+        .unwrap();
+    assert!(untouched.contains("static.auto_provision.server.url"));
+}
+
+#[test]
+fn a_broken_override_is_an_error_naming_its_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("yealink")).unwrap();
+    let path = dir.path().join("yealink/common.cfg");
+    std::fs::write(&path, "#!version:1.0.0.1\n{% if server_url %}unclosed\n").unwrap();
+    let error = Renderer::new(Some(dir.path())).unwrap_err();
+    assert!(matches!(error, RenderError::Template { .. }), "{error}");
+    assert!(
+        error.to_string().contains(&path.display().to_string()),
+        "{error}"
+    );
+}
