@@ -15,6 +15,7 @@ mod devices;
 mod lines;
 mod numbers;
 mod portal;
+mod provisioning;
 mod tokens;
 mod user_form;
 mod users;
@@ -28,6 +29,7 @@ use jiff::{SignedDuration, Timestamp};
 use thiserror::Error;
 
 use crate::domain::Invalid;
+use crate::render::Renderer;
 use crate::store::{Store, StoreError, Unique};
 use crate::vendors::Catalogue;
 
@@ -37,6 +39,7 @@ pub use credentials::{Credentials, DigestResponse};
 pub use devices::{ArmInput, ClaimInput, DeviceInput};
 pub use lines::LineInput;
 pub use portal::LinkState;
+pub use provisioning::{PhoneAnswer, PhoneRequest};
 pub use tokens::{NewToken, TokenInput};
 pub use user_form::{DeviceLineInput, UserInput, UserNumberInput, VoicemailInput};
 pub use users::UserQuery;
@@ -64,6 +67,10 @@ pub struct Settings {
     pub audit_limit: usize,
     /// The sender of welcome messages.
     pub mail_from: String,
+    /// Time servers written into common files.
+    pub ntp_servers: Vec<String>,
+    /// What a phone dials for voicemail (`voice_mail.number.N`).
+    pub voicemail_number: String,
 }
 
 impl Settings {
@@ -78,6 +85,8 @@ impl Settings {
             unclaimed_limit: 1000,
             audit_limit: 100,
             mail_from: "sipprov <noreply@sipprov.invalid>".into(),
+            ntp_servers: vec!["0.pool.ntp.org".into(), "1.pool.ntp.org".into()],
+            voicemail_number: "*97".into(),
         }
     }
 }
@@ -87,6 +96,7 @@ impl Settings {
 pub struct Service {
     store: Store,
     catalogue: &'static Catalogue,
+    renderer: Renderer,
     settings: Settings,
 }
 
@@ -108,6 +118,9 @@ pub enum Error {
     /// The store failed (HTTP 500; details logged, never shown).
     #[error(transparent)]
     Store(StoreError),
+    /// A template failed to render (HTTP 500).
+    #[error("rendering failed: {0}")]
+    Render(String),
     /// The welcome message could not be written (HTTP 500).
     #[error("cannot write to the outbox: {0}")]
     Outbox(#[from] std::io::Error),
@@ -154,10 +167,16 @@ impl From<StoreError> for Error {
 }
 
 impl Service {
-    pub fn new(store: Store, catalogue: &'static Catalogue, settings: Settings) -> Service {
+    pub fn new(
+        store: Store,
+        catalogue: &'static Catalogue,
+        renderer: Renderer,
+        settings: Settings,
+    ) -> Service {
         Service {
             store,
             catalogue,
+            renderer,
             settings,
         }
     }

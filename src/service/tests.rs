@@ -7,14 +7,19 @@ use std::sync::Arc;
 use serde_json::json;
 
 use super::*;
-use crate::domain::{AccountId, Mac, UserId};
+use crate::domain::{AccountId, FetchOutcome, Mac, UserId};
 use crate::store::Reads;
 
 fn service_in(dir: &Path) -> Service {
     let store = Store::open(&dir.join("db")).unwrap();
     let mut settings = Settings::new(dir);
     settings.portal_url = "https://portal.example.com".into();
-    Service::new(store, Catalogue::builtin(), settings)
+    Service::new(
+        store,
+        Catalogue::builtin(),
+        crate::render::Renderer::new(None).unwrap(),
+        settings,
+    )
 }
 
 fn service() -> (tempfile::TempDir, Service) {
@@ -1502,4 +1507,189 @@ fn the_welcome_link_sets_the_password_once_and_the_user_can_sign_in() {
             .unwrap()
             .is_none()
     );
+}
+
+// --- the phone path ------------------------------------------------------------------------
+
+fn phone(file: &str, credentials: Credentials) -> PhoneRequest {
+    PhoneRequest {
+        file: file.into(),
+        address: "192.0.2.10".parse().unwrap(),
+        user_agent: Some("Yealink SIP-T46S 66.86.0.15 00:15:65:00:00:01".into()),
+        credentials,
+        throttled: false,
+        server_url: "https://prov.example.com:8443/".into(),
+    }
+}
+
+fn basic(username: &str, password: &str) -> Credentials {
+    Credentials::Basic {
+        username: username.into(),
+        password: password.into(),
+    }
+}
+
+#[test]
+fn a_device_is_handed_its_credentials_once_then_must_present_them() {
+    let (_dir, service) = service();
+    let id = account(&service);
+    let ada = create(
+        &service,
+        id,
+        json!({"first_name": "Zoé", "language": "fr", "time_zone": "Europe/Paris"}),
+    )
+    .unwrap();
+    let view = device(&service, id, "001565000001", "T46S");
+    line(&service, "001565000001", None, json!({"user": ada.id.0})).unwrap();
+
+    let PhoneAnswer::File { body, etag } = service
+        .phone_fetch(&phone("001565000001.cfg", Credentials::None))
+        .unwrap()
+    else {
+        panic!("the armed device gets its file")
+    };
+    assert!(body.starts_with("#!version:1.0.0.1\n"));
+    assert!(body.contains(&format!(
+        "static.auto_provision.server.password = {}",
+        view.provisioning.password
+    )));
+    assert!(
+        body.contains("lang.gui = French")
+            && body.contains("local_time.time_zone_name = France(Paris)")
+    );
+    let unauthenticated = service
+        .phone_fetch(&phone("001565000001.cfg", Credentials::None))
+        .unwrap();
+    assert_eq!(
+        unauthenticated,
+        PhoneAnswer::Unauthorized,
+        "the hand-off works once"
+    );
+    let again = service
+        .phone_fetch(&phone(
+            "001565000001.cfg",
+            basic("001565000001", &view.provisioning.password),
+        ))
+        .unwrap();
+    assert_eq!(
+        again,
+        PhoneAnswer::File { body, etag },
+        "same bytes, same tag"
+    );
+    let device = service.device("001565000001".parse().unwrap()).unwrap();
+    assert_eq!(device.provisioning.refused_attempts, 1);
+    assert!(
+        device.provisioning.handed_off_at.is_some() && device.provisioning.armed_until.is_none()
+    );
+    let audit = service
+        .store
+        .audit("001565000001".parse().unwrap(), 10)
+        .unwrap();
+    let outcomes: Vec<FetchOutcome> = audit.iter().map(|f| f.outcome).collect();
+    assert_eq!(
+        outcomes,
+        [
+            FetchOutcome::Served,
+            FetchOutcome::Unauthorized,
+            FetchOutcome::HandedOff
+        ]
+    );
+    assert_eq!(audit[0].model.as_deref(), Some("T46S"));
+    assert_eq!(audit[0].firmware.as_deref(), Some("66.86.0.15"));
+}
+
+#[test]
+fn unknown_macs_and_wrong_passwords_look_alike_and_unknown_macs_are_listed() {
+    let (_dir, service) = service();
+    let id = account(&service);
+    device(&service, id, "001565000001", "T46S");
+    let wrong = service
+        .phone_fetch(&phone("001565000001.cfg", basic("001565000001", "guess")))
+        .unwrap();
+    let mut unknown_request = phone("001565000002.cfg", Credentials::None);
+    unknown_request.user_agent = Some("Yealink SIP-T46S 66.86.0.15 00:15:65:00:00:02".into());
+    let unknown = service.phone_fetch(&unknown_request).unwrap();
+    assert_eq!(
+        (wrong, unknown),
+        (PhoneAnswer::Unauthorized, PhoneAnswer::Unauthorized)
+    );
+    let unclaimed = service.unclaimed_devices().unwrap();
+    assert_eq!(unclaimed.len(), 1);
+    assert_eq!(
+        (unclaimed[0].mac.to_string(), unclaimed[0].model.as_deref()),
+        ("001565000002".into(), Some("T46S"))
+    );
+    let claimed = service
+        .claim_device(
+            "001565000002".parse().unwrap(),
+            &from_json(json!({"account": id.0})),
+        )
+        .unwrap();
+    assert_eq!(claimed.model, "T46S");
+    assert!(service.unclaimed_devices().unwrap().is_empty());
+}
+
+#[test]
+fn a_user_agent_naming_another_mac_is_forbidden() {
+    let (_dir, service) = service();
+    let id = account(&service);
+    let view = device(&service, id, "001565000009", "T46S");
+    let request = phone(
+        "001565000009.cfg",
+        basic("001565000009", &view.provisioning.password),
+    );
+    assert_eq!(
+        service.phone_fetch(&request).unwrap(),
+        PhoneAnswer::Forbidden
+    );
+}
+
+#[test]
+fn throttled_addresses_still_serve_genuine_phones() {
+    let (_dir, service) = service();
+    let id = account(&service);
+    let view = device(&service, id, "001565000001", "T46S");
+    let mut genuine = phone(
+        "001565000001.cfg",
+        basic("001565000001", &view.provisioning.password),
+    );
+    genuine.throttled = true;
+    assert!(matches!(
+        service.phone_fetch(&genuine).unwrap(),
+        PhoneAnswer::File { .. }
+    ));
+    let mut scanner = phone("001565000001.cfg", Credentials::None);
+    scanner.throttled = true;
+    assert_eq!(
+        service.phone_fetch(&scanner).unwrap(),
+        PhoneAnswer::Throttled
+    );
+}
+
+#[test]
+fn common_files_are_served_to_anyone_and_other_files_are_not_found() {
+    let (_dir, service) = service();
+    let PhoneAnswer::File { body, .. } = service
+        .phone_fetch(&phone("y000000000066.cfg", Credentials::None))
+        .unwrap()
+    else {
+        panic!("common file")
+    };
+    assert!(body.contains("static.auto_provision.server.url = https://prov.example.com:8443/"));
+    assert!(!body.contains("password"));
+    for file in [
+        "001565000001.boot",
+        "y000000000000.boot",
+        "001565000001-local.cfg",
+        "passwd",
+        "",
+    ] {
+        assert_eq!(
+            service
+                .phone_fetch(&phone(file, Credentials::None))
+                .unwrap(),
+            PhoneAnswer::NotFound,
+            "{file}"
+        );
+    }
 }

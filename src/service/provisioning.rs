@@ -1,0 +1,338 @@
+//! The phone path's use case: answer a phone's request for a file (DESIGN.md §4).
+//!
+//! A device file carries SIP passwords, so it is served only to a phone that proves who it
+//! is — with the device's own credentials (or the account-wide one), or once, without
+//! credentials, through the armed first-boot hand-off. Every refusal looks the same to the
+//! phone (`Unauthorized`), whether the MAC is unknown, the credentials wrong or the hand-off
+//! spent: nothing tells an attacker which MACs exist. Unknown MACs are remembered in the
+//! bounded unclaimed list; every fetch of a known device goes to its audit.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use jiff::Timestamp;
+use sha2::{Digest, Sha256};
+
+use super::credentials::Credentials;
+use super::{Error, Service, now};
+use crate::domain::{
+    Account, Device, DeviceAuth, Fetch, FetchOutcome, Mac, ProvisioningCredentials, Unclaimed,
+};
+use crate::render::{
+    AccountSlot, CommonFile, DeviceFile, DeviceLocale, HandsetSlot, LineAccount, ProvisioningLogin,
+    RegistrarAddress,
+};
+use crate::store::Reads;
+use crate::vendors::{PhoneFile, RecheckWindow, UserAgent};
+
+/// A phone's request, as the HTTP layer read it.
+#[derive(Debug)]
+pub struct PhoneRequest {
+    /// The requested file name: the last path segment, percent-decoded.
+    pub file: String,
+    pub address: IpAddr,
+    pub user_agent: Option<String>,
+    pub credentials: Credentials,
+    /// Whether the address has used up its allowance of failures.
+    pub throttled: bool,
+    /// The provisioning URL the phone is told to keep polling (ends with `/`).
+    pub server_url: String,
+}
+
+/// What to answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PhoneAnswer {
+    File {
+        body: String,
+        etag: String,
+    },
+    NotFound,
+    /// The same for an unknown MAC, wrong credentials and a spent hand-off.
+    Unauthorized,
+    /// The User-Agent named another device than the file.
+    Forbidden,
+    Throttled,
+}
+
+impl Service {
+    /// Answers one phone request. Bookkeeping (audit, unclaimed list) is written lazily.
+    pub fn phone_fetch(&self, request: &PhoneRequest) -> Result<PhoneAnswer, Error> {
+        match self.catalogue.route(&request.file) {
+            PhoneFile::NotServed => Ok(PhoneAnswer::NotFound),
+            PhoneFile::CommonConfig { vendor, file } => self.common_file(vendor, &file, request),
+            PhoneFile::DeviceConfig { mac, .. } => self.device_file(mac, request),
+        }
+    }
+
+    fn common_file(
+        &self,
+        vendor: &str,
+        file: &str,
+        request: &PhoneRequest,
+    ) -> Result<PhoneAnswer, Error> {
+        let context = CommonFile {
+            vendor: vendor.to_owned(),
+            file: file.to_owned(),
+            models: self
+                .catalogue
+                .family(vendor, file)
+                .map(|m| m.name.clone())
+                .collect(),
+            server_url: request.server_url.clone(),
+            ntp_servers: self.settings.ntp_servers.clone(),
+        };
+        let body = self
+            .renderer
+            .render_common(&context)
+            .map_err(|e| Error::Render(e.to_string()))?;
+        Ok(answer(body))
+    }
+
+    fn device_file(&self, mac: Mac, request: &PhoneRequest) -> Result<PhoneAnswer, Error> {
+        let agent = request
+            .user_agent
+            .as_deref()
+            .and_then(|ua| self.catalogue.identify(ua));
+        let Some(device) = self.store.device(mac)? else {
+            if agent
+                .as_ref()
+                .and_then(|a| a.mac)
+                .is_none_or(|claimed| claimed == mac)
+                && !request.throttled
+            {
+                self.remember_unclaimed(mac, request, agent.as_ref())?;
+            }
+            return Ok(if request.throttled {
+                PhoneAnswer::Throttled
+            } else {
+                PhoneAnswer::Unauthorized
+            });
+        };
+        let account = self
+            .store
+            .account(device.account)?
+            .ok_or(Error::NotFound("account"))?;
+        let at = now();
+        let outcome = self.judge(&device, &account, request, agent.as_ref(), at);
+        let answer = match outcome {
+            FetchOutcome::Served | FetchOutcome::HandedOff => {
+                let body = self.render_device(&device, &account, &request.server_url)?;
+                self.after_success(&device, outcome, at)?;
+                answer(body)
+            }
+            FetchOutcome::MacMismatch => PhoneAnswer::Forbidden,
+            FetchOutcome::Throttled => PhoneAnswer::Throttled,
+            FetchOutcome::Unauthorized => {
+                if !request.credentials.presented() && device.handoff.handed_off_at.is_some() {
+                    self.flag_refused(mac, at)?;
+                }
+                PhoneAnswer::Unauthorized
+            }
+        };
+        let fetch = Fetch {
+            at,
+            address: request.address,
+            file: request.file.clone(),
+            user_agent: request.user_agent.clone(),
+            model: agent.as_ref().map(|a| {
+                a.model
+                    .map_or_else(|| a.model_token.clone(), |m| m.name.clone())
+            }),
+            firmware: agent.as_ref().and_then(|a| a.firmware.clone()),
+            outcome,
+        };
+        let limit = self.settings.audit_limit;
+        self.store
+            .write_unflushed(|w| w.record_fetch(mac, &fetch, limit))?;
+        Ok(answer)
+    }
+
+    /// Decides a device-file request: credentials first (a genuine phone is never throttled),
+    /// then the hand-off, then refusal.
+    fn judge(
+        &self,
+        device: &Device,
+        account: &Account,
+        request: &PhoneRequest,
+        agent: Option<&UserAgent<'_>>,
+        at: Timestamp,
+    ) -> FetchOutcome {
+        if agent
+            .and_then(|a| a.mac)
+            .is_some_and(|claimed| claimed != device.mac)
+        {
+            return FetchOutcome::MacMismatch;
+        }
+        let expected = expected_credentials(device, account);
+        let username_ok = request
+            .credentials
+            .username()
+            .is_some_and(|u| crate::secret::same(u, &expected.username));
+        let password_ok = request.credentials.verify(expected.password.expose());
+        if username_ok && password_ok {
+            return FetchOutcome::Served;
+        }
+        if request.throttled {
+            return FetchOutcome::Throttled;
+        }
+        if !request.credentials.presented() && device.handoff.admits(at, request.address) {
+            return FetchOutcome::HandedOff;
+        }
+        FetchOutcome::Unauthorized
+    }
+
+    /// A successful fetch disarms the hand-off; a hand-off is recorded as such.
+    fn after_success(
+        &self,
+        device: &Device,
+        outcome: FetchOutcome,
+        at: Timestamp,
+    ) -> Result<(), Error> {
+        if device.handoff.armed_until.is_none() {
+            return Ok(());
+        }
+        self.store.write(|w| {
+            let Some(mut current) = w.device(device.mac)? else {
+                return Ok(());
+            };
+            current.handoff.armed_until = None;
+            if outcome == FetchOutcome::HandedOff {
+                current.handoff.handed_off_at = Some(at);
+            }
+            w.put_device(&current)?;
+            Ok::<_, Error>(())
+        })
+    }
+
+    /// An unauthenticated attempt after the hand-off: a clone, an attacker, or a
+    /// factory-reset phone that needs re-arming. The device page shows the count.
+    fn flag_refused(&self, mac: Mac, at: Timestamp) -> Result<(), Error> {
+        self.store.write_unflushed(|w| {
+            let Some(mut device) = w.device(mac)? else {
+                return Ok(());
+            };
+            device.handoff.refused_attempts = device.handoff.refused_attempts.saturating_add(1);
+            device.handoff.last_refused_at = Some(at);
+            w.put_device(&device)?;
+            Ok::<_, Error>(())
+        })
+    }
+
+    fn remember_unclaimed(
+        &self,
+        mac: Mac,
+        request: &PhoneRequest,
+        agent: Option<&UserAgent<'_>>,
+    ) -> Result<(), Error> {
+        let limit = self.settings.unclaimed_limit;
+        self.store.write_unflushed(|w| {
+            let at = now();
+            let previous = w.unclaimed(mac)?;
+            let device = Unclaimed {
+                mac,
+                first_seen: previous.as_ref().map_or(at, |p| p.first_seen),
+                last_seen: at,
+                address: request.address,
+                user_agent: request.user_agent.clone(),
+                model: agent.and_then(|a| a.model).map(|m| m.name.clone()),
+                firmware: agent.and_then(|a| a.firmware.clone()),
+                requests: previous.map_or(0, |p| p.requests).saturating_add(1),
+            };
+            w.put_unclaimed(&device, limit)?;
+            Ok::<_, Error>(())
+        })
+    }
+
+    /// Renders a device's own file: its lines, its credentials, the locale of the user on
+    /// line 1 (else the account's).
+    pub(crate) fn render_device(
+        &self,
+        device: &Device,
+        account: &Account,
+        server_url: &str,
+    ) -> Result<String, Error> {
+        let model = self
+            .catalogue
+            .model(&device.model)
+            .ok_or(Error::NotFound("catalogue model"))?;
+        let vendor = self
+            .catalogue
+            .vendor(&device.vendor)
+            .ok_or(Error::NotFound("catalogue vendor"))?;
+        let mut lines = BTreeMap::new();
+        let mut locale_of = (account.language, account.time_zone);
+        for line in device.lines.values() {
+            let Some(user) = self.store.user(line.user)? else {
+                continue;
+            };
+            if line.number == 1 {
+                locale_of = (user.language, user.time_zone);
+            }
+            let voicemail = user
+                .voicemail
+                .enabled
+                .then(|| self.settings.voicemail_number.clone());
+            lines.insert(
+                line.number,
+                LineAccount {
+                    label: line.name.clone(),
+                    display_name: user.display_name(),
+                    user_name: line.sip.username.to_string(),
+                    auth_name: line.sip.username.to_string(),
+                    password: line.sip.password.clone(),
+                    registrar: RegistrarAddress {
+                        host: account.registrar.host.clone(),
+                        port: account.registrar.port,
+                        transport: vendor
+                            .transport_code(account.registrar.transport)
+                            .to_owned(),
+                    },
+                    expires: 3600,
+                    subscribe_mwi: voicemail.is_some(),
+                    voicemail,
+                },
+            );
+        }
+        let accounts = AccountSlot::all(model.lines, lines);
+        let credentials = expected_credentials(device, account);
+        let file = DeviceFile {
+            vendor: device.vendor.clone(),
+            model: model.name.clone(),
+            mac: device.mac,
+            server_url: server_url.to_owned(),
+            provisioning: ProvisioningLogin {
+                username: credentials.username.clone(),
+                password: credentials.password.clone(),
+            },
+            recheck: RecheckWindow::for_mac(device.mac),
+            locale: DeviceLocale {
+                language: vendor.language(locale_of.0).clone(),
+                time: self.catalogue.yealink_time(locale_of.1).clone(),
+            },
+            handsets: HandsetSlot::defaults(model.dect, &accounts),
+            accounts,
+        };
+        self.renderer
+            .render_device(&file)
+            .map_err(|e| Error::Render(e.to_string()))
+    }
+}
+
+/// The credentials a device must present: its own, or its account's shared one.
+fn expected_credentials<'a>(
+    device: &'a Device,
+    account: &'a Account,
+) -> &'a ProvisioningCredentials {
+    match &account.device_auth {
+        DeviceAuth::PerDevice => &device.provisioning,
+        DeviceAuth::Account(shared) => shared,
+    }
+}
+
+/// A file answer with its entity tag: a digest of the bytes (renders are deterministic, so
+/// the tag changes exactly when the file does).
+fn answer(body: String) -> PhoneAnswer {
+    let digest = Sha256::digest(body.as_bytes());
+    let etag = format!("\"{}\"", crate::secret::hex(&digest[..16]));
+    PhoneAnswer::File { body, etag }
+}
