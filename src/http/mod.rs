@@ -1,0 +1,16 @@
+//! HTTP over TCP and TLS: the only module that sees hyper, rustls, tokio-rustls and rcgen.
+//!
+//! [`serve`] runs one listener (the phones' or the admins') for a [`Handler`], enforcing the
+//! [`Limits`] of DESIGN §4: a connection cap, a TLS handshake deadline, a request-head
+//! deadline distinct from the idle keep-alive deadline (`deadline`), a header size limit,
+//! and graceful shutdown. [`read_body`] reads a request body under a size limit. [`Tls`] is
+//! the server certificate, the operator's or a generated self-signed one.
+
+mod body;
+mod deadline;
+mod server;
+mod tls;
+
+pub use body::{BodyError, read_body};
+pub use server::{Handler, Limits, Peer, serve};
+pub use tls::{CERTIFICATE_FILE, KEY_FILE, Tls, TlsError};
