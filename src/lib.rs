@@ -7,5 +7,6 @@
 //! client the CLI uses), `config` and `cli`.
 #![forbid(unsafe_code)]
 
+pub mod config;
 pub mod domain;
 pub mod http;
