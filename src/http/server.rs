@@ -111,6 +111,9 @@ pub async fn serve<H: Handler>(
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let (stop, stopping) = watch::channel(false);
     let mut connections = JoinSet::new();
+    // Whether the last connection was refused for the cap: warn once per episode, not per
+    // refused connection, which under a flood would be a log line per packet.
+    let mut at_cap = false;
     info!(address = %local, tls = acceptor.is_some(), "listening");
 
     tokio::pin!(shutdown);
@@ -125,9 +128,14 @@ pub async fn serve<H: Handler>(
             accepted = listener.accept() => match accepted {
                 Ok((stream, address)) => {
                     let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else {
-                        debug!(%address, "connection cap reached; closing new connection");
+                        if !at_cap {
+                            warn!(address = %local, max = limits.max_connections,
+                                "connection cap reached; closing new connections");
+                        }
+                        at_cap = true;
                         continue;
                     };
+                    at_cap = false;
                     let connection = Connection {
                         address,
                         acceptor: acceptor.clone(),
