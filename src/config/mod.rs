@@ -11,15 +11,20 @@
 //! the working directory. The file uses the names of [`Config`]'s fields, with the limits
 //! and the throttle in `[limits]` and `[phone_throttle]` tables; an unknown key is an error.
 
+mod args;
+mod duration;
+mod file;
+
+pub use self::args::ServeArgs;
+pub use self::duration::HumanDuration;
+
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::str::FromStr;
+use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::builder::BoolishValueParser;
 use ipnet::IpNet;
-use serde::Deserialize;
 
+use self::file::FileSettings;
 use crate::http::Limits;
 
 /// Why the settings were refused.
@@ -112,195 +117,6 @@ impl Default for Config {
             },
             unclaimed_limit: 1000,
         }
-    }
-}
-
-/// The flags of `sipprov serve`; each also reads a `SIPPROV_*` environment variable, which a
-/// flag overrides. Embed with `#[command(flatten)]` or as a subcommand's arguments.
-#[derive(Debug, Clone, Default, PartialEq, clap::Args)]
-pub struct ServeArgs {
-    /// TOML file of settings; environment variables and flags override it
-    #[arg(long, env = "SIPPROV_CONFIG", value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// Data directory [default: ./sipprov-data]
-    #[arg(long = "data", env = "SIPPROV_DATA_DIR", value_name = "DIR")]
-    pub data_dir: Option<PathBuf>,
-    /// Directory of cert.pem and key.pem, generated self-signed if both are missing
-    /// [default: ./certs]
-    #[arg(long = "certs", env = "SIPPROV_CERTS_DIR", value_name = "DIR")]
-    pub certs_dir: Option<PathBuf>,
-    /// Phone listener address [default: 0.0.0.0:8443]
-    #[arg(long, env = "SIPPROV_PHONE_LISTEN", value_name = "ADDR")]
-    pub phone_listen: Option<SocketAddr>,
-    /// Admin listener address [default: 127.0.0.1:8081]
-    #[arg(long, env = "SIPPROV_ADMIN_LISTEN", value_name = "ADDR")]
-    pub admin_listen: Option<SocketAddr>,
-    /// Base URL phones are told to poll [default: from each request's Host]
-    #[arg(long, env = "SIPPROV_PHONE_URL", value_name = "URL")]
-    pub phone_url: Option<String>,
-    /// Base URL of the admin portal, for welcome emails [default: from the admin address]
-    #[arg(long, env = "SIPPROV_PORTAL_URL", value_name = "URL")]
-    pub portal_url: Option<String>,
-    /// How long a new device may fetch once without credentials [default: 72h]
-    #[arg(long, env = "SIPPROV_HANDOFF_WINDOW", value_name = "DURATION")]
-    pub handoff_window: Option<HumanDuration>,
-    /// Accept the credential-less first fetch only from this network (repeatable; the
-    /// variable takes a comma-separated list) [default: any]
-    #[arg(
-        long = "handoff-network",
-        env = "SIPPROV_HANDOFF_NETWORKS",
-        value_name = "CIDR",
-        value_delimiter = ','
-    )]
-    pub handoff_networks: Option<Vec<IpNet>>,
-    /// Directory of templates overriding the built-in ones
-    #[arg(long = "templates", env = "SIPPROV_TEMPLATES_DIR", value_name = "DIR")]
-    pub templates_dir: Option<PathBuf>,
-    /// Serve phones plain HTTP instead of HTTPS: their SIP passwords cross the network in clear
-    #[arg(
-        long = "insecure-http",
-        env = "SIPPROV_INSECURE_HTTP",
-        value_name = "BOOL",
-        num_args = 0..=1,
-        require_equals = true,
-        default_missing_value = "true",
-        value_parser = BoolishValueParser::new()
-    )]
-    pub insecure_http_phone: Option<bool>,
-    /// Time allowed for a request's head [default: 10s]
-    #[arg(
-        long,
-        env = "SIPPROV_HEAD_TIMEOUT",
-        value_name = "DURATION",
-        help_heading = "Limits"
-    )]
-    pub head_timeout: Option<HumanDuration>,
-    /// Idle keep-alive connections are closed after this [default: 30s]
-    #[arg(
-        long,
-        env = "SIPPROV_IDLE_TIMEOUT",
-        value_name = "DURATION",
-        help_heading = "Limits"
-    )]
-    pub idle_timeout: Option<HumanDuration>,
-    /// Time allowed for a TLS handshake [default: 10s]
-    #[arg(
-        long,
-        env = "SIPPROV_TLS_HANDSHAKE_TIMEOUT",
-        value_name = "DURATION",
-        help_heading = "Limits"
-    )]
-    pub tls_handshake_timeout: Option<HumanDuration>,
-    /// Time requests in flight get to finish on shutdown [default: 10s]
-    #[arg(
-        long,
-        env = "SIPPROV_SHUTDOWN_GRACE",
-        value_name = "DURATION",
-        help_heading = "Limits"
-    )]
-    pub shutdown_grace: Option<HumanDuration>,
-    /// Open connections per listener [default: 10000]
-    #[arg(
-        long,
-        env = "SIPPROV_MAX_CONNECTIONS",
-        value_name = "N",
-        help_heading = "Limits"
-    )]
-    pub max_connections: Option<usize>,
-    /// Largest request head in bytes [default: 16384]
-    #[arg(
-        long,
-        env = "SIPPROV_MAX_HEADER_BYTES",
-        value_name = "N",
-        help_heading = "Limits"
-    )]
-    pub max_header_bytes: Option<usize>,
-    /// Largest request body in bytes [default: 1048576]
-    #[arg(
-        long,
-        env = "SIPPROV_MAX_BODY_BYTES",
-        value_name = "N",
-        help_heading = "Limits"
-    )]
-    pub max_body_bytes: Option<usize>,
-    /// Failed phone requests one address may make at once before 429 [default: 20]
-    #[arg(
-        long,
-        env = "SIPPROV_THROTTLE_BURST",
-        value_name = "N",
-        help_heading = "Limits"
-    )]
-    pub throttle_burst: Option<u32>,
-    /// Time over which --throttle-burst is fully regained [default: 10m]
-    #[arg(
-        long,
-        env = "SIPPROV_THROTTLE_WINDOW",
-        value_name = "DURATION",
-        help_heading = "Limits"
-    )]
-    pub throttle_window: Option<HumanDuration>,
-    /// Most devices kept in the unclaimed list [default: 1000]
-    #[arg(
-        long,
-        env = "SIPPROV_UNCLAIMED_LIMIT",
-        value_name = "N",
-        help_heading = "Limits"
-    )]
-    pub unclaimed_limit: Option<usize>,
-}
-
-/// The config file, every key optional.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileSettings {
-    data_dir: Option<PathBuf>,
-    certs_dir: Option<PathBuf>,
-    phone_listen: Option<SocketAddr>,
-    admin_listen: Option<SocketAddr>,
-    phone_url: Option<String>,
-    portal_url: Option<String>,
-    handoff_window: Option<HumanDuration>,
-    handoff_networks: Option<Vec<IpNet>>,
-    templates_dir: Option<PathBuf>,
-    insecure_http_phone: Option<bool>,
-    unclaimed_limit: Option<usize>,
-    #[serde(default)]
-    limits: FileLimits,
-    #[serde(default)]
-    phone_throttle: FileThrottle,
-}
-
-/// The `[limits]` table.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileLimits {
-    head_timeout: Option<HumanDuration>,
-    idle_timeout: Option<HumanDuration>,
-    tls_handshake_timeout: Option<HumanDuration>,
-    shutdown_grace: Option<HumanDuration>,
-    max_connections: Option<usize>,
-    max_header_bytes: Option<usize>,
-    max_body_bytes: Option<usize>,
-}
-
-/// The `[phone_throttle]` table.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileThrottle {
-    burst: Option<u32>,
-    window: Option<HumanDuration>,
-}
-
-impl FileSettings {
-    fn read(path: &Path) -> Result<FileSettings, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-        toml::from_str(&text).map_err(|source| ConfigError::File {
-            path: path.to_owned(),
-            source,
-        })
     }
 }
 
@@ -505,59 +321,14 @@ fn base_url(text: &str) -> Result<String, String> {
     Ok(text.trim_end_matches('/').to_owned())
 }
 
-/// A duration written with a unit: `500ms`, `10s`, `30m`, `72h`, `7d`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "String")]
-pub struct HumanDuration(pub Duration);
-
-impl FromStr for HumanDuration {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<HumanDuration, String> {
-        let refused = || format!("{text:?} is not a duration like 500ms, 10s, 30m, 72h or 7d");
-        let digits = text
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(text.len());
-        let (number, unit) = text.split_at(digits);
-        let number: u64 = number.parse().map_err(|_| refused())?;
-        let unit_millis = match unit {
-            "ms" => 1,
-            "s" => 1000,
-            "m" => 60 * 1000,
-            "h" => 3600 * 1000,
-            "d" => 24 * 3600 * 1000,
-            _ => return Err(refused()),
-        };
-        let millis = number.checked_mul(unit_millis).ok_or_else(refused)?;
-        Ok(HumanDuration(Duration::from_millis(millis)))
-    }
-}
-
-impl TryFrom<String> for HumanDuration {
-    type Error = String;
-
-    fn try_from(text: String) -> Result<HumanDuration, String> {
-        text.parse()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::process::Command;
 
-    use clap::Parser;
-
     use super::*;
 
-    #[derive(Debug, Parser)]
-    struct Cli {
-        #[command(flatten)]
-        serve: ServeArgs,
-    }
-
     fn flags(flags: &[&str]) -> ServeArgs {
-        let argv = std::iter::once("sipprov").chain(flags.iter().copied());
-        Cli::try_parse_from(argv).unwrap().serve
+        args::parse(flags).unwrap()
     }
 
     fn file(text: &str) -> FileSettings {
@@ -687,34 +458,6 @@ mod tests {
     }
 
     #[test]
-    fn the_flags_are_well_formed() {
-        use clap::CommandFactory;
-        Cli::command().debug_assert();
-    }
-
-    #[test]
-    fn the_insecure_http_flag_is_off_unless_given() {
-        assert_eq!(flags(&[]).insecure_http_phone, None);
-        assert_eq!(flags(&["--insecure-http"]).insecure_http_phone, Some(true));
-        assert_eq!(
-            flags(&["--insecure-http=false"]).insecure_http_phone,
-            Some(false)
-        );
-        assert!(Cli::try_parse_from(["sipprov", "--insecure-http=maybe"]).is_err());
-    }
-
-    #[test]
-    fn an_unknown_file_key_is_named() {
-        for (text, key) in [
-            ("data_directory = \"x\"", "data_directory"),
-            ("[limits]\nmax_conections = 5", "max_conections"),
-        ] {
-            let error = toml::from_str::<FileSettings>(text).unwrap_err();
-            assert!(error.to_string().contains(key), "{error}");
-        }
-    }
-
-    #[test]
     fn a_refused_value_names_its_setting() {
         let none = flags(&[]);
         assert_eq!(
@@ -765,29 +508,6 @@ mod tests {
             Some("https://prov.example.com:8443")
         );
         assert_eq!(config.portal_url.as_deref(), Some("http://admin.local/ui"));
-    }
-
-    #[test]
-    fn durations_need_a_unit() {
-        let parse = |text: &str| {
-            text.parse::<HumanDuration>()
-                .map(|HumanDuration(duration)| duration)
-        };
-        assert_eq!(parse("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse("72h"), Ok(Duration::from_secs(72 * 3600)));
-        assert_eq!(parse("7d"), Ok(Duration::from_secs(7 * 86400)));
-        for text in [
-            "",
-            "10",
-            "s",
-            "1.5s",
-            "-1s",
-            "10 s",
-            "99999999999999999999d",
-        ] {
-            assert!(parse(text).is_err(), "{text:?}");
-        }
-        assert!(Cli::try_parse_from(["sipprov", "--head-timeout=10"]).is_err());
     }
 
     #[test]
