@@ -7,7 +7,10 @@
 //! client the CLI uses), `config` and `cli`.
 #![forbid(unsafe_code)]
 
+pub mod config;
+pub mod config;
 pub mod domain;
+pub mod http;
 pub mod render;
 pub mod secret;
 pub mod service;

@@ -1,0 +1,7 @@
+//! The integration tests: the real server, over real TLS, on `127.0.0.1:0`.
+
+mod client;
+mod limits;
+mod shutdown;
+mod support;
+mod tls;
