@@ -8,7 +8,6 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
-pub mod config;
 pub mod domain;
 pub mod http;
 pub mod render;
