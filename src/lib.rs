@@ -7,6 +7,8 @@
 //! client the CLI uses), `config` and `cli`.
 #![forbid(unsafe_code)]
 
+pub mod app;
+pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod http;

@@ -13,6 +13,9 @@ mod deadline;
 mod server;
 mod tls;
 
+pub mod admin;
+pub mod phone;
+
 pub use body::{BodyError, read_body};
 pub use client::{Client, ClientError, Connection, RequestSpec, Response, Trust};
 pub use server::{Handler, Limits, Peer, serve};

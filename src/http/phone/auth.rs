@@ -24,7 +24,9 @@ pub struct Authenticator {
 
 impl std::fmt::Debug for Authenticator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Authenticator").field("realm", &self.realm).finish_non_exhaustive()
+        f.debug_struct("Authenticator")
+            .field("realm", &self.realm)
+            .finish_non_exhaustive()
     }
 }
 
@@ -32,11 +34,15 @@ impl Authenticator {
     pub fn new(realm: &str) -> Authenticator {
         let mut key = [0u8; 32];
         rand::fill(&mut key);
-        Authenticator { realm: realm.to_owned(), key }
+        Authenticator {
+            realm: realm.to_owned(),
+            key,
+        }
     }
 
     fn mac(&self, seconds: u64) -> [u8; 16] {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).unwrap_or_else(|_| unreachable!("any key length"));
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key)
+            .unwrap_or_else(|_| unreachable!("any key length"));
         mac.update(&seconds.to_be_bytes());
         let tag = mac.finalize().into_bytes();
         let mut short = [0u8; 16];
@@ -51,8 +57,12 @@ impl Authenticator {
     }
 
     fn nonce_is_fresh(&self, nonce: &str, now: u64) -> bool {
-        let Ok(bytes) = URL_SAFE_NO_PAD.decode(nonce) else { return false };
-        let Some((stamp, tag)) = bytes.split_first_chunk::<8>() else { return false };
+        let Ok(bytes) = URL_SAFE_NO_PAD.decode(nonce) else {
+            return false;
+        };
+        let Some((stamp, tag)) = bytes.split_first_chunk::<8>() else {
+            return false;
+        };
         let seconds = u64::from_be_bytes(*stamp);
         let fresh = seconds <= now && now - seconds <= NONCE_LIFETIME_SECONDS;
         fresh && crate::secret::same_bytes(tag, &self.mac(seconds))
@@ -74,21 +84,42 @@ impl Authenticator {
     /// Reads an `Authorization` header. Anything present but unusable (malformed, a stale
     /// nonce, another realm) is `Credentials::Invalid`: it counts as a failed attempt and
     /// never as "no credentials", which would open the first-boot hand-off.
-    pub fn credentials(&self, header: Option<&str>, method: &str, target: &str, now: u64) -> Credentials {
-        let Some(header) = header.map(str::trim) else { return Credentials::None };
+    pub fn credentials(
+        &self,
+        header: Option<&str>,
+        method: &str,
+        target: &str,
+        now: u64,
+    ) -> Credentials {
+        let Some(header) = header.map(str::trim) else {
+            return Credentials::None;
+        };
         let (scheme, rest) = header.split_once(' ').unwrap_or((header, ""));
         if scheme.eq_ignore_ascii_case("basic") {
             return basic(rest.trim()).unwrap_or(Credentials::Invalid);
         }
         if scheme.eq_ignore_ascii_case("digest") {
-            return self.digest(rest, method, target, now).unwrap_or(Credentials::Invalid);
+            return self
+                .digest(rest, method, target, now)
+                .unwrap_or(Credentials::Invalid);
         }
         Credentials::Invalid
     }
 
-    fn digest(&self, parameters: &str, method: &str, target: &str, now: u64) -> Option<Credentials> {
+    fn digest(
+        &self,
+        parameters: &str,
+        method: &str,
+        target: &str,
+        now: u64,
+    ) -> Option<Credentials> {
         let fields = parse_parameters(parameters)?;
-        let get = |name: &str| fields.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.clone());
+        let get = |name: &str| {
+            fields
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone())
+        };
         let response = DigestResponse {
             username: get("username")?,
             realm: get("realm")?,
@@ -114,7 +145,10 @@ fn basic(encoded: &str) -> Option<Credentials> {
     let decoded = STANDARD.decode(encoded).ok()?;
     let text = String::from_utf8(decoded).ok()?;
     let (username, password) = text.split_once(':')?;
-    Some(Credentials::Basic { username: username.to_owned(), password: password.to_owned() })
+    Some(Credentials::Basic {
+        username: username.to_owned(),
+        password: password.to_owned(),
+    })
 }
 
 /// `name=value, name="quoted \" value", …` → pairs; `None` when malformed.
@@ -171,12 +205,24 @@ mod tests {
         let auth = Authenticator::new("sipprov");
         let header = format!("Basic {}", STANDARD.encode("001565aabbcc:pa:ss"));
         match auth.credentials(Some(&header), "GET", "/x", 0) {
-            Credentials::Basic { username, password } => assert_eq!((username.as_str(), password.as_str()), ("001565aabbcc", "pa:ss")),
+            Credentials::Basic { username, password } => assert_eq!(
+                (username.as_str(), password.as_str()),
+                ("001565aabbcc", "pa:ss")
+            ),
             other => panic!("{other:?}"),
         }
-        assert!(matches!(auth.credentials(Some("Basic !!!"), "GET", "/x", 0), Credentials::Invalid));
-        assert!(matches!(auth.credentials(Some("Bearer abc"), "GET", "/x", 0), Credentials::Invalid));
-        assert!(matches!(auth.credentials(None, "GET", "/x", 0), Credentials::None));
+        assert!(matches!(
+            auth.credentials(Some("Basic !!!"), "GET", "/x", 0),
+            Credentials::Invalid
+        ));
+        assert!(matches!(
+            auth.credentials(Some("Bearer abc"), "GET", "/x", 0),
+            Credentials::Invalid
+        ));
+        assert!(matches!(
+            auth.credentials(None, "GET", "/x", 0),
+            Credentials::None
+        ));
     }
 
     #[test]
@@ -193,13 +239,24 @@ mod tests {
     fn stale_forged_or_misdirected_digests_are_invalid() {
         let auth = Authenticator::new("sipprov");
         let header = digest_header(&auth, "s3cret", "/001565aabbcc.cfg", 1000);
-        let stale = auth.credentials(Some(&header), "GET", "/001565aabbcc.cfg", 1000 + NONCE_LIFETIME_SECONDS + 1);
+        let stale = auth.credentials(
+            Some(&header),
+            "GET",
+            "/001565aabbcc.cfg",
+            1000 + NONCE_LIFETIME_SECONDS + 1,
+        );
         assert!(matches!(stale, Credentials::Invalid));
         let other_uri = auth.credentials(Some(&header), "GET", "/001565aabbcd.cfg", 1010);
         assert!(matches!(other_uri, Credentials::Invalid));
         let other_server = Authenticator::new("sipprov");
-        assert!(matches!(other_server.credentials(Some(&header), "GET", "/001565aabbcc.cfg", 1010), Credentials::Invalid));
-        assert!(matches!(auth.credentials(Some("Digest username=\"x"), "GET", "/", 0), Credentials::Invalid));
+        assert!(matches!(
+            other_server.credentials(Some(&header), "GET", "/001565aabbcc.cfg", 1010),
+            Credentials::Invalid
+        ));
+        assert!(matches!(
+            auth.credentials(Some("Digest username=\"x"), "GET", "/", 0),
+            Credentials::Invalid
+        ));
     }
 
     #[test]
@@ -208,14 +265,27 @@ mod tests {
         let [digest, basic] = auth.challenge(42);
         assert!(digest.starts_with("Digest realm=\"sipprov\", qop=\"auth\""));
         assert!(basic.starts_with("Basic realm=\"sipprov\""));
-        let nonce = digest.split("nonce=\"").nth(1).unwrap().split('"').next().unwrap();
+        let nonce = digest
+            .split("nonce=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
         assert!(auth.nonce_is_fresh(nonce, 42));
     }
 
     #[test]
     fn parameters_handle_quotes_and_escapes() {
         let pairs = parse_parameters(r#"a="x, \"y\"", b=2 ,c="""#).unwrap();
-        assert_eq!(pairs, [("a".into(), "x, \"y\"".into()), ("b".into(), "2".into()), ("c".into(), String::new())]);
+        assert_eq!(
+            pairs,
+            [
+                ("a".into(), "x, \"y\"".into()),
+                ("b".into(), "2".into()),
+                ("c".into(), String::new())
+            ]
+        );
         assert!(parse_parameters("a=\"unterminated").is_none());
     }
 }

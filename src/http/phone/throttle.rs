@@ -33,7 +33,11 @@ impl Throttle {
     /// `burst` failures allowed at once, fully regained over `window`.
     pub fn new(burst: u32, window: Duration) -> Throttle {
         let burst = f64::from(burst.max(1));
-        Throttle { burst, refill: burst / window.as_secs_f64().max(0.001), buckets: Mutex::new(HashMap::new()) }
+        Throttle {
+            burst,
+            refill: burst / window.as_secs_f64().max(0.001),
+            buckets: Mutex::new(HashMap::new()),
+        }
     }
 
     fn key(address: IpAddr) -> IpAddr {
@@ -52,13 +56,18 @@ impl Throttle {
 
     fn refilled(&self, bucket: Bucket, now: Instant) -> Bucket {
         let gained = now.saturating_duration_since(bucket.updated).as_secs_f64() * self.refill;
-        Bucket { tokens: (bucket.tokens + gained).min(self.burst), updated: now }
+        Bucket {
+            tokens: (bucket.tokens + gained).min(self.burst),
+            updated: now,
+        }
     }
 
     /// Whether the address has used up its failures.
     pub fn is_throttled(&self, address: IpAddr, now: Instant) -> bool {
         let buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        buckets.get(&Self::key(address)).is_some_and(|b| self.refilled(*b, now).tokens < 1.0)
+        buckets
+            .get(&Self::key(address))
+            .is_some_and(|b| self.refilled(*b, now).tokens < 1.0)
     }
 
     /// Counts a failed request against the address.
@@ -70,7 +79,10 @@ impl Throttle {
         if buckets.len() >= MAX_TRACKED {
             return;
         }
-        let fresh = Bucket { tokens: self.burst, updated: now };
+        let fresh = Bucket {
+            tokens: self.burst,
+            updated: now,
+        };
         let bucket = buckets.entry(Self::key(address)).or_insert(fresh);
         let mut current = self.refilled(*bucket, now);
         current.tokens = (current.tokens - 1.0).max(0.0);
@@ -94,7 +106,10 @@ mod tests {
         }
         assert!(throttle.is_throttled(scanner, start));
         assert!(!throttle.is_throttled(neighbour, start));
-        assert!(!throttle.is_throttled(scanner, start + Duration::from_secs(10)), "one failure regained every 10 s");
+        assert!(
+            !throttle.is_throttled(scanner, start + Duration::from_secs(10)),
+            "one failure regained every 10 s"
+        );
     }
 
     #[test]

@@ -1,0 +1,200 @@
+//! Starting and stopping a whole sipprov server: the store, the service, the certificate,
+//! both listeners. `sipprov serve` runs one until a signal; the integration tests start one
+//! on `127.0.0.1:0` and stop it when dropped.
+
+use std::fs;
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use jiff::SignedDuration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tracing::info;
+
+use crate::config::Config;
+use crate::http::admin::AdminHandler;
+use crate::http::phone::{PhoneHandler, Throttle};
+use crate::http::{Tls, serve};
+use crate::render::Renderer;
+use crate::service::{Service, Settings};
+use crate::store::Store;
+use crate::vendors::Catalogue;
+
+/// Name of the file, in the data directory, that receives the first admin token.
+pub const ADMIN_TOKEN_FILE: &str = "admin-token";
+
+/// A running server.
+#[derive(Debug)]
+pub struct Server {
+    phone: SocketAddr,
+    admin: SocketAddr,
+    certificate_pem: String,
+    service: Arc<Service>,
+    stop: watch::Sender<bool>,
+    listeners: JoinSet<std::io::Result<()>>,
+}
+
+impl Server {
+    /// Opens everything `config` names and starts both listeners.
+    pub async fn start(config: &Config) -> anyhow::Result<Server> {
+        let catalogue = Catalogue::init().context("the built-in device catalogue is broken")?;
+        let renderer =
+            Renderer::new(config.templates_dir.as_deref()).context("cannot load the templates")?;
+        fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!(
+                "cannot create the data directory {}",
+                config.data_dir.display()
+            )
+        })?;
+        let store = Store::open(&config.data_dir.join("db")).context("cannot open the database")?;
+        let service = Arc::new(Service::new(store, catalogue, renderer, settings(config)));
+        write_initial_token(&service, &config.data_dir)?;
+        let tls = Tls::load_or_generate(&config.certs_dir)
+            .with_context(|| format!("cannot set up TLS from {}", config.certs_dir.display()))?;
+
+        let phone_listener = bind(config.phone_listen, "phone").await?;
+        let admin_listener = bind(config.admin_listen, "admin").await?;
+        let phone = phone_listener.local_addr()?;
+        let admin = admin_listener.local_addr()?;
+        let throttle = Throttle::new(config.phone_throttle.burst, config.phone_throttle.window);
+        let phone_tls = (!config.insecure_http_phone).then(|| tls.clone());
+        let fallback_url = base_url(phone, phone_tls.is_some());
+        let phone_url = config
+            .phone_url
+            .as_ref()
+            .map(|url| format!("{}/", url.trim_end_matches('/')));
+        let phone_handler =
+            PhoneHandler::new(Arc::clone(&service), throttle, phone_url, fallback_url);
+        // Plain HTTP on the admin listener only on a loopback address.
+        let admin_tls = (!admin.ip().is_loopback()).then(|| tls.clone());
+        let admin_handler = AdminHandler::new(
+            Arc::clone(&service),
+            config.limits.max_body_bytes,
+            admin_tls.is_some(),
+        );
+
+        let (stop, stopping) = watch::channel(false);
+        let mut listeners = JoinSet::new();
+        let signal = |mut stopping: watch::Receiver<bool>| async move {
+            let _ = stopping.wait_for(|stop| *stop).await;
+        };
+        listeners.spawn(serve(
+            phone_listener,
+            phone_tls,
+            Arc::new(phone_handler),
+            config.limits,
+            signal(stopping.clone()),
+        ));
+        listeners.spawn(serve(
+            admin_listener,
+            admin_tls,
+            Arc::new(admin_handler),
+            config.limits,
+            signal(stopping),
+        ));
+        if config.insecure_http_phone {
+            tracing::warn!(
+                "phones are served plain HTTP (--insecure-http): their SIP passwords cross the network in clear"
+            );
+        }
+        info!(%phone, %admin, "sipprov is running");
+        Ok(Server {
+            phone,
+            admin,
+            certificate_pem: tls.certificate_pem().to_owned(),
+            service,
+            stop,
+            listeners,
+        })
+    }
+
+    pub fn phone_address(&self) -> SocketAddr {
+        self.phone
+    }
+
+    pub fn admin_address(&self) -> SocketAddr {
+        self.admin
+    }
+
+    /// The certificate both TLS listeners present (clients of a self-signed server trust it).
+    pub fn certificate_pem(&self) -> &str {
+        &self.certificate_pem
+    }
+
+    /// The use cases, for tests that set up data without going through HTTP.
+    pub fn service(&self) -> &Arc<Service> {
+        &self.service
+    }
+
+    /// Stops accepting, lets requests in flight finish, and returns.
+    pub async fn stop(mut self) {
+        self.stop.send_replace(true);
+        while let Some(ended) = self.listeners.join_next().await {
+            if let Ok(Err(error)) = ended {
+                tracing::warn!(%error, "a listener ended with an error");
+            }
+        }
+    }
+}
+
+async fn bind(address: SocketAddr, name: &str) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(address)
+        .await
+        .with_context(|| format!("cannot listen on {address} for the {name} listener"))
+}
+
+/// `https://host:port/` for a listener, naming the machine when it listens on every address.
+fn base_url(address: SocketAddr, tls: bool) -> String {
+    let scheme = if tls { "https" } else { "http" };
+    let host = if address.ip().is_unspecified() {
+        fs::read_to_string("/proc/sys/kernel/hostname")
+            .map_or_else(|_| "localhost".to_owned(), |h| h.trim().to_owned())
+    } else {
+        match address {
+            SocketAddr::V4(v4) => v4.ip().to_string(),
+            SocketAddr::V6(v6) => format!("[{}]", v6.ip()),
+        }
+    };
+    format!("{scheme}://{host}:{}/", address.port())
+}
+
+fn settings(config: &Config) -> Settings {
+    let mut settings = Settings::new(&config.data_dir);
+    settings.portal_url = match &config.portal_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => base_url(config.admin_listen, !config.admin_listen.ip().is_loopback())
+            .trim_end_matches('/')
+            .to_owned(),
+    };
+    settings.handoff_window =
+        SignedDuration::try_from(config.handoff_window).unwrap_or(SignedDuration::from_hours(72));
+    settings.handoff_networks = config.handoff_networks.clone();
+    settings.unclaimed_limit = config.unclaimed_limit;
+    settings
+}
+
+/// On a fresh installation, creates the first admin token and writes it (mode 0600) where
+/// the operator can read it; the token itself never reaches the log.
+fn write_initial_token(service: &Service, data_dir: &Path) -> anyhow::Result<()> {
+    let Some(token) = service
+        .create_initial_token()
+        .context("cannot create the first admin token")?
+    else {
+        return Ok(());
+    };
+    let path: PathBuf = data_dir.join(ADMIN_TOKEN_FILE);
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(&path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    writeln!(file, "{}", token.token)?;
+    info!(path = %path.display(), "wrote the first admin token (use it as SIPPROV_TOKEN or let the CLI read this file)");
+    Ok(())
+}

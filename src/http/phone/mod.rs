@@ -1,0 +1,219 @@
+//! The phones' listener: `GET|HEAD /<any directory>/<file>` → the file, or a refusal
+//! (DESIGN.md §4).
+//!
+//! The handler translates: it reads the file name, the User-Agent and the `Authorization`
+//! header, asks the throttle about the address, calls `Service::phone_fetch` on a blocking
+//! thread, and shapes the answer. Every refusal of a device file — unknown MAC, wrong
+//! credentials, spent hand-off — is the same 401: same headers (a fresh nonce aside), same
+//! empty body.
+
+mod auth;
+mod route;
+mod throttle;
+
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use http::header::{
+    ALLOW, AUTHORIZATION, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, ETAG, HOST, IF_NONE_MATCH,
+    RETRY_AFTER, USER_AGENT, WWW_AUTHENTICATE,
+};
+use http::{HeaderValue, Method, Request, Response, StatusCode};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use tracing::{error, info};
+
+pub use auth::Authenticator;
+pub use route::PhoneRoute;
+pub use throttle::Throttle;
+
+use super::{Handler, Peer};
+use crate::service::{PhoneAnswer, PhoneRequest, Service};
+
+/// Longest User-Agent kept (for the audit); longer ones are cut.
+const MAX_USER_AGENT: usize = 256;
+
+/// Serves phones their files.
+#[derive(Debug)]
+pub struct PhoneHandler {
+    service: Arc<Service>,
+    auth: Authenticator,
+    throttle: Throttle,
+    /// The URL phones are told to keep polling; `None` to derive it from `Host`.
+    phone_url: Option<String>,
+    /// Used when `phone_url` is not set and a request has no usable `Host`.
+    fallback_url: String,
+}
+
+impl PhoneHandler {
+    pub fn new(
+        service: Arc<Service>,
+        throttle: Throttle,
+        phone_url: Option<String>,
+        fallback_url: String,
+    ) -> PhoneHandler {
+        PhoneHandler {
+            service,
+            auth: Authenticator::new("sipprov"),
+            throttle,
+            phone_url,
+            fallback_url,
+        }
+    }
+
+    /// The provisioning URL to write into files: the configured one, else the scheme and
+    /// `Host` the phone used (a valid authority only), else the listener's own address.
+    fn server_url(&self, request: &Request<Incoming>, peer: &Peer) -> String {
+        if let Some(url) = &self.phone_url {
+            return url.clone();
+        }
+        let scheme = if peer.tls { "https" } else { "http" };
+        let host = request
+            .headers()
+            .get(HOST)
+            .and_then(|h| h.to_str().ok())
+            .and_then(|h| h.parse::<http::uri::Authority>().ok())
+            .filter(|a| a.as_str().len() <= 255 && !a.as_str().contains('@'));
+        match host {
+            Some(host) => format!("{scheme}://{host}/"),
+            None => self.fallback_url.clone(),
+        }
+    }
+}
+
+fn seconds_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+impl Handler for PhoneHandler {
+    async fn handle(&self, request: Request<Incoming>, peer: Peer) -> Response<Full<Bytes>> {
+        let head = request.method() == Method::HEAD;
+        if request.method() != Method::GET && !head {
+            return empty(StatusCode::METHOD_NOT_ALLOWED).with(ALLOW, "GET, HEAD");
+        }
+        let file = match PhoneRoute::parse(request.uri().path()) {
+            PhoneRoute::File(file) => file,
+            PhoneRoute::TooLong => return empty(StatusCode::URI_TOO_LONG),
+            PhoneRoute::NotAFile => return empty(StatusCode::NOT_FOUND),
+        };
+        let target = request.uri().path_and_query().map_or("/", |p| p.as_str());
+        let header = |name| {
+            request
+                .headers()
+                .get(name)
+                .and_then(|v: &HeaderValue| v.to_str().ok())
+        };
+        let credentials = self.auth.credentials(
+            header(AUTHORIZATION),
+            request.method().as_str(),
+            target,
+            seconds_now(),
+        );
+        let address = peer.address.ip();
+        let phone = PhoneRequest {
+            file,
+            address,
+            user_agent: header(USER_AGENT).map(|ua| ua.chars().take(MAX_USER_AGENT).collect()),
+            credentials,
+            throttled: self.throttle.is_throttled(address, Instant::now()),
+            server_url: self.server_url(&request, &peer),
+        };
+        let if_none_match = header(IF_NONE_MATCH).map(str::to_owned);
+        let service = Arc::clone(&self.service);
+        let answered = tokio::task::spawn_blocking(move || {
+            let answer = service.phone_fetch(&phone);
+            (phone.file, answer)
+        })
+        .await;
+        let (file, answer) = match answered {
+            Ok((file, Ok(answer))) => (file, answer),
+            Ok((file, Err(failure))) => {
+                error!(%file, error = %failure, "phone request failed");
+                return empty(StatusCode::INTERNAL_SERVER_ERROR);
+            }
+            Err(panic) => {
+                error!(error = %panic, "phone request panicked");
+                return empty(StatusCode::INTERNAL_SERVER_ERROR);
+            }
+        };
+        let response = self.respond(answer, head, if_none_match.as_deref(), address);
+        info!(%file, %address, status = response.status().as_u16(), "phone fetch");
+        response
+    }
+}
+
+impl PhoneHandler {
+    fn respond(
+        &self,
+        answer: PhoneAnswer,
+        head: bool,
+        if_none_match: Option<&str>,
+        address: std::net::IpAddr,
+    ) -> Response<Full<Bytes>> {
+        match answer {
+            PhoneAnswer::File { body, etag } => {
+                let unchanged = if_none_match.is_some_and(|tags| {
+                    tags.split(',')
+                        .any(|tag| tag.trim() == etag || tag.trim() == "*")
+                });
+                if unchanged {
+                    return empty(StatusCode::NOT_MODIFIED).with(ETAG, &etag);
+                }
+                let mut response = empty(StatusCode::OK).with(ETAG, &etag);
+                if head {
+                    response = response.with(CONTENT_LENGTH, &body.len().to_string());
+                } else {
+                    *response.body_mut() = Full::new(Bytes::from(body));
+                }
+                response
+            }
+            PhoneAnswer::NotFound => empty(StatusCode::NOT_FOUND),
+            PhoneAnswer::Unauthorized => {
+                self.throttle.record_failure(address, Instant::now());
+                let [digest, basic] = self.auth.challenge(seconds_now());
+                let mut response = empty(StatusCode::UNAUTHORIZED);
+                for challenge in [digest, basic] {
+                    if let Ok(value) = HeaderValue::from_str(&challenge) {
+                        response.headers_mut().append(WWW_AUTHENTICATE, value);
+                    }
+                }
+                response
+            }
+            PhoneAnswer::Forbidden => {
+                self.throttle.record_failure(address, Instant::now());
+                empty(StatusCode::FORBIDDEN)
+            }
+            PhoneAnswer::Throttled => empty(StatusCode::TOO_MANY_REQUESTS).with(RETRY_AFTER, "60"),
+        }
+    }
+}
+
+/// A response with no body, `text/plain`, never cached.
+fn empty(status: StatusCode) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::new()));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+trait With {
+    fn with(self, name: http::header::HeaderName, value: &str) -> Self;
+}
+
+impl With for Response<Full<Bytes>> {
+    fn with(mut self, name: http::header::HeaderName, value: &str) -> Self {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            self.headers_mut().insert(name, value);
+        }
+        self
+    }
+}
