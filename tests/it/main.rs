@@ -1,7 +1,9 @@
 //! The integration tests: the real server, over real TLS, on `127.0.0.1:0`.
 
+mod app;
 mod client;
 mod limits;
+mod phone;
 mod shutdown;
 mod support;
 mod tls;
