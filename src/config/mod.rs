@@ -263,7 +263,7 @@ impl Config {
             "must be at least 1",
         )?;
         check(
-            self.admin_listen != self.phone_listen,
+            self.admin_listen != self.phone_listen || self.admin_listen.port() == 0,
             "admin_listen",
             "--admin-listen",
             "must differ from phone_listen",

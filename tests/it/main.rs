@@ -1,4 +1,5 @@
 //! The integration tests: the real server, over real TLS, on `127.0.0.1:0`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod app;
 mod client;
