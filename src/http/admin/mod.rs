@@ -1,37 +1,45 @@
-//! The admins' listener: the JSON API under `/api/v1` and the web UI.
+//! The admins' listener: the JSON API under `/api/` and the server-rendered web UI on every
+//! other path. Each half has its own route table; this module only splits the traffic.
+
+mod api;
+mod ui;
 
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::{Request, Response, StatusCode};
+use http::{Request, Response};
 use http_body_util::Full;
 use hyper::body::Incoming;
 
 use super::{Handler, Peer};
 use crate::service::Service;
 
+pub use api::{ApiRoute, Endpoint};
+
+/// Serves the admin API and the web UI.
 #[derive(Debug)]
 pub struct AdminHandler {
-    service: Arc<Service>,
-    max_body: usize,
-    secure: bool,
+    api: api::Api,
+    ui: ui::Ui,
 }
 
 impl AdminHandler {
+    /// `max_body`: largest request body accepted. `secure`: whether the listener runs TLS
+    /// (session cookies are then `Secure`).
     pub fn new(service: Arc<Service>, max_body: usize, secure: bool) -> AdminHandler {
         AdminHandler {
-            service,
-            max_body,
-            secure,
+            api: api::Api::new(Arc::clone(&service), max_body),
+            ui: ui::Ui::new(service, max_body, secure),
         }
     }
 }
 
 impl Handler for AdminHandler {
-    async fn handle(&self, _request: Request<Incoming>, _peer: Peer) -> Response<Full<Bytes>> {
-        let _ = (&self.service, self.max_body, self.secure);
-        let mut response = Response::new(Full::new(Bytes::new()));
-        *response.status_mut() = StatusCode::NOT_FOUND;
-        response
+    async fn handle(&self, request: Request<Incoming>, peer: Peer) -> Response<Full<Bytes>> {
+        if request.uri().path() == "/api" || request.uri().path().starts_with("/api/") {
+            self.api.handle(request, peer).await
+        } else {
+            self.ui.handle(request, peer).await
+        }
     }
 }
