@@ -375,6 +375,57 @@ impl Service {
         })
     }
 
+    /// The account's number pool.
+    pub fn numbers(&self, id: AccountId) -> Result<Vec<super::views::NumberView>, Error> {
+        Ok(self.account(id)?.numbers)
+    }
+
+    /// Adds numbers to the pool (`NumberInput` as in the account form).
+    pub fn add_numbers(
+        &self,
+        id: AccountId,
+        numbers: &[NumberInput],
+    ) -> Result<AccountView, Error> {
+        let mut invalid = Invalid::new();
+        let added = parse_numbers(numbers, &mut invalid);
+        invalid.into_result()?;
+        self.store.write(|w| {
+            let account = w.account(id)?.ok_or(Error::NotFound("account"))?;
+            let mut pool: Vec<(E164, Option<AreaCode>)> = w
+                .numbers_of(id)?
+                .into_iter()
+                .map(|n| (n.number, n.area_code))
+                .collect();
+            for (number, area_code) in added {
+                match pool.iter_mut().find(|(n, _)| *n == number) {
+                    Some(entry) => entry.1 = area_code.or(entry.1.take()),
+                    None => pool.push((number, area_code)),
+                }
+            }
+            super::numbers::set_pool(w, id, pool)?;
+            AccountView::load(w, account)
+        })
+    }
+
+    /// Removes a free number from the pool.
+    pub fn remove_number(&self, id: AccountId, number: &E164) -> Result<(), Error> {
+        self.store.write(|w| {
+            w.account(id)?.ok_or(Error::NotFound("account"))?;
+            let entry = w
+                .number(number)?
+                .filter(|n| n.account == id)
+                .ok_or(Error::NotFound("number"))?;
+            if let Some(user) = entry.user {
+                return Err(Error::conflict(
+                    "number",
+                    format!("{number} is assigned to user {user}; take it from the user first"),
+                ));
+            }
+            w.delete_number(number)?;
+            Ok(())
+        })
+    }
+
     /// Deletes an account that owns no users and no devices; its free numbers go with it.
     pub fn delete_account(&self, id: AccountId) -> Result<(), Error> {
         self.store.write(|w| {

@@ -233,6 +233,12 @@ impl Service {
         })
     }
 
+    /// A device's recorded fetches, newest first.
+    pub fn device_audit(&self, mac: Mac, limit: usize) -> Result<Vec<crate::domain::Fetch>, Error> {
+        self.store.device(mac)?.ok_or(Error::NotFound("device"))?;
+        Ok(self.store.audit(mac, limit)?)
+    }
+
     pub fn unclaimed_devices(&self) -> Result<Vec<UnclaimedView>, Error> {
         Ok(self.store.unclaimed_devices()?)
     }

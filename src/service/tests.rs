@@ -1693,3 +1693,40 @@ fn common_files_are_served_to_anyone_and_other_files_are_not_found() {
         );
     }
 }
+
+#[test]
+fn the_pool_grows_and_shrinks_by_number() {
+    let (_dir, service) = service();
+    let id = account(&service);
+    let view = service
+        .add_numbers(id, &[NumberInput::Number("+14385550199".into())])
+        .unwrap();
+    assert!(
+        view.numbers
+            .iter()
+            .any(|n| n.number == "+14385550199" && n.area_code.as_deref() == Some("438"))
+    );
+    let ada = create(
+        &service,
+        id,
+        json!({"first_name": "Ada", "numbers": ["+14385550199"]}),
+    )
+    .unwrap();
+    let taken = service.remove_number(id, &"+14385550199".parse().unwrap());
+    assert_eq!(conflict(taken), "number");
+    service.delete_user(ada.id).unwrap();
+    service
+        .remove_number(id, &"+14385550199".parse().unwrap())
+        .unwrap();
+    assert!(
+        service
+            .numbers(id)
+            .unwrap()
+            .iter()
+            .all(|n| n.number != "+14385550199")
+    );
+    assert!(matches!(
+        service.remove_number(id, &"+19999999999".parse().unwrap()),
+        Err(Error::NotFound(_))
+    ));
+}
