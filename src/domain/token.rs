@@ -38,6 +38,9 @@ pub struct AdminToken {
     pub name: String,
     /// Hex SHA-256 of the token; the token itself is shown once, at creation.
     pub digest: String,
+    /// A read-only token may only read (`GET`).
+    #[serde(default)]
+    pub read_only: bool,
     pub created_at: Timestamp,
 }
 

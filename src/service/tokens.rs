@@ -13,6 +13,8 @@ use crate::store::Reads;
 #[serde(deny_unknown_fields)]
 pub struct TokenInput {
     pub name: Option<String>,
+    /// A read-only token may only read; default `false`.
+    pub read_only: Option<bool>,
 }
 
 /// A new token; `token` is the secret, shown this once.
@@ -20,6 +22,7 @@ pub struct TokenInput {
 pub struct NewToken {
     pub id: TokenId,
     pub name: String,
+    pub read_only: bool,
     pub token: String,
 }
 
@@ -33,6 +36,7 @@ impl Service {
                 id: TokenId(w.next_id()?),
                 name,
                 digest: secret::digest(&token),
+                read_only: input.read_only.unwrap_or(false),
                 created_at: now(),
             };
             w.put_token(&record)?;
@@ -41,6 +45,7 @@ impl Service {
         Ok(NewToken {
             id: record.id,
             name: record.name,
+            read_only: record.read_only,
             token,
         })
     }
@@ -52,6 +57,7 @@ impl Service {
         }
         self.create_token(&TokenInput {
             name: Some("initial".into()),
+            read_only: None,
         })
         .map(Some)
     }
@@ -61,11 +67,7 @@ impl Service {
             .store
             .tokens()?
             .into_iter()
-            .map(|t| TokenView {
-                id: t.id,
-                name: t.name,
-                created_at: t.created_at,
-            })
+            .map(TokenView::from)
             .collect())
     }
 
@@ -84,10 +86,6 @@ impl Service {
             .store
             .token_by_digest(&digest)?
             .filter(|record| secret::same(&record.digest, &digest))
-            .map(|t| TokenView {
-                id: t.id,
-                name: t.name,
-                created_at: t.created_at,
-            }))
+            .map(TokenView::from))
     }
 }

@@ -382,7 +382,19 @@ impl DeviceView {
 pub struct TokenView {
     pub id: TokenId,
     pub name: String,
+    pub read_only: bool,
     pub created_at: Timestamp,
+}
+
+impl From<crate::domain::AdminToken> for TokenView {
+    fn from(token: crate::domain::AdminToken) -> TokenView {
+        TokenView {
+            id: token.id,
+            name: token.name,
+            read_only: token.read_only,
+            created_at: token.created_at,
+        }
+    }
 }
 
 pub type UnclaimedView = Unclaimed;

@@ -108,10 +108,6 @@ impl TestApp {
         self.server().phone_address()
     }
 
-    pub fn certificate_pem(&self) -> &str {
-        self.server().certificate_pem()
-    }
-
     /// The first admin token, as written to the data directory.
     pub fn token(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("data").join(ADMIN_TOKEN_FILE))

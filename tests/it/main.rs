@@ -1,6 +1,7 @@
 //! The integration tests: the real server, over real TLS, on `127.0.0.1:0`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod api;
 mod app;
 mod client;
 mod limits;

@@ -1,0 +1,181 @@
+//! The one place admin API failures become HTTP responses:
+//! `{"error": {"code": …, "message": …, "fields": {name: message}}}`.
+//!
+//! Internal failures are logged with their detail and answered with a generic message;
+//! nothing about the store or the server leaks into a response.
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use http::header::{ALLOW, CACHE_CONTROL, CONTENT_TYPE, WWW_AUTHENTICATE};
+use http::{HeaderValue, Response, StatusCode};
+use http_body_util::Full;
+use serde::Serialize;
+use tracing::error;
+
+use crate::service::Error as ServiceError;
+
+/// A refused or failed API request.
+#[derive(Debug)]
+pub enum ApiError {
+    /// 400: the body is not JSON.
+    MalformedJson(String),
+    /// 401: no usable bearer token.
+    Unauthorized,
+    /// 403: the token may not do this.
+    Forbidden(String),
+    /// 404: no such route or record.
+    NotFound(String),
+    /// 405: the path exists with other methods.
+    MethodNotAllowed(Vec<&'static str>),
+    /// 409: a unique value taken, or a record in use.
+    Conflict { field: String, message: String },
+    /// 413: the body is over the limit.
+    TooLarge(usize),
+    /// 415: a body that is not `application/json`.
+    UnsupportedMediaType,
+    /// 422: rule violations, every failing field named.
+    Invalid(BTreeMap<String, String>),
+    /// 500: logged, not shown.
+    Internal(String),
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    error: Detail<'a>,
+}
+
+#[derive(Serialize)]
+struct Detail<'a> {
+    code: &'a str,
+    message: String,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    fields: BTreeMap<String, String>,
+}
+
+impl ApiError {
+    pub fn invalid(field: &str, message: impl Into<String>) -> ApiError {
+        ApiError::Invalid(BTreeMap::from([(field.to_owned(), message.into())]))
+    }
+
+    fn parts(self) -> (StatusCode, &'static str, String, BTreeMap<String, String>) {
+        let none = BTreeMap::new();
+        match self {
+            ApiError::MalformedJson(detail) => (
+                StatusCode::BAD_REQUEST,
+                "malformed_json",
+                format!("the body is not valid JSON: {detail}"),
+                none,
+            ),
+            ApiError::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "send an admin token as 'Authorization: Bearer <token>'".into(),
+                none,
+            ),
+            ApiError::Forbidden(message) => (StatusCode::FORBIDDEN, "forbidden", message, none),
+            ApiError::NotFound(what) => (
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("{what} not found"),
+                none,
+            ),
+            ApiError::MethodNotAllowed(allowed) => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                format!("this path allows {}", allowed.join(", ")),
+                none,
+            ),
+            ApiError::Conflict { field, message } => (
+                StatusCode::CONFLICT,
+                "conflict",
+                format!("{field}: {message}"),
+                BTreeMap::from([(field, message)]),
+            ),
+            ApiError::TooLarge(limit) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("the body is over {limit} bytes"),
+                none,
+            ),
+            ApiError::UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as 'Content-Type: application/json'".into(),
+                none,
+            ),
+            ApiError::Invalid(fields) => {
+                let count = fields.len();
+                let message = format!("{count} field{} refused", if count == 1 { "" } else { "s" });
+                (StatusCode::UNPROCESSABLE_ENTITY, "invalid", message, fields)
+            }
+            ApiError::Internal(detail) => {
+                error!(%detail, "admin API request failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "the server failed; see its log".into(),
+                    none,
+                )
+            }
+        }
+    }
+
+    pub fn into_response(self) -> Response<Full<Bytes>> {
+        let allow = match &self {
+            ApiError::MethodNotAllowed(allowed) => Some(allowed.join(", ")),
+            _ => None,
+        };
+        let unauthorized = matches!(self, ApiError::Unauthorized);
+        let (status, code, message, fields) = self.parts();
+        let mut response = json_response(
+            status,
+            &Body {
+                error: Detail {
+                    code,
+                    message,
+                    fields,
+                },
+            },
+        );
+        if let Some(allow) = allow.and_then(|a| HeaderValue::from_str(&a).ok()) {
+            response.headers_mut().insert(ALLOW, allow);
+        }
+        if unauthorized {
+            response.headers_mut().insert(
+                WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"sipprov\""),
+            );
+        }
+        response
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(error: ServiceError) -> ApiError {
+        match error {
+            ServiceError::Invalid(invalid) => ApiError::Invalid(invalid.fields().clone()),
+            ServiceError::Conflict { field, message } => ApiError::Conflict { field, message },
+            ServiceError::NotFound(what) => ApiError::NotFound(what.to_owned()),
+            ServiceError::Forbidden(message) => ApiError::Forbidden(message),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+/// A JSON response, never cached (bodies carry credentials).
+pub fn json_response<T: Serialize + ?Sized>(
+    status: StatusCode,
+    value: &T,
+) -> Response<Full<Bytes>> {
+    let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
