@@ -3,8 +3,16 @@
 
 use std::process::ExitCode;
 
+mod admin;
+mod api;
+mod table;
+
 use clap::{Parser, Subcommand};
 
+use self::admin::{
+    AccountCommand, DeviceCommand, LineCommand, TokenCommand, UnclaimedCommand, UserCommand,
+};
+use self::api::{ApiFailure, Connection};
 use crate::app::Server;
 use crate::config::{Config, ServeArgs};
 
@@ -16,16 +24,93 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Parsed once per process: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the server: phones on 0.0.0.0:8443 (HTTPS), admins on 127.0.0.1:8081
     Serve(ServeArgs),
+    /// Customer accounts
+    Account {
+        #[command(subcommand)]
+        command: AccountCommand,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Users of an account
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Desk phones and DECT bases
+    Device {
+        #[command(subcommand)]
+        command: DeviceCommand,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Device lines
+    Line {
+        #[command(subcommand)]
+        command: LineCommand,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Devices that asked for their file without being registered
+    Unclaimed {
+        #[command(subcommand)]
+        command: UnclaimedCommand,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Admin API tokens
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+        #[command(flatten)]
+        connection: Connection,
+    },
 }
 
 impl Cli {
     pub async fn run(self) -> anyhow::Result<ExitCode> {
-        match self.command {
-            Command::Serve(args) => serve(&args).await,
+        let admin = match self.command {
+            Command::Serve(args) => return serve(&args).await,
+            Command::Account {
+                command,
+                connection,
+            } => admin::account(&connection, command).await,
+            Command::User {
+                command,
+                connection,
+            } => admin::user(&connection, command).await,
+            Command::Device {
+                command,
+                connection,
+            } => admin::device(&connection, command).await,
+            Command::Line {
+                command,
+                connection,
+            } => admin::line(&connection, command).await,
+            Command::Unclaimed {
+                command,
+                connection,
+            } => admin::unclaimed(&connection, command).await,
+            Command::Token {
+                command,
+                connection,
+            } => admin::token(&connection, command).await,
+        };
+        match admin {
+            Ok(()) => Ok(ExitCode::SUCCESS),
+            // A refusal by the server: its message and fields, and exit code 1.
+            Err(error) if error.downcast_ref::<ApiFailure>().is_some() => {
+                eprintln!("sipprov: {error}");
+                Ok(ExitCode::FAILURE)
+            }
+            Err(error) => Err(error),
         }
     }
 }

@@ -10,7 +10,7 @@ use crate::domain::{
     group_name, line_of_text, registrar_host, sip_domain,
 };
 use crate::secret;
-use crate::store::{Reads, Write};
+use crate::store::{IdKind, Reads, Write};
 
 /// `POST /api/v1/accounts` and `PATCH /api/v1/accounts/{id}`: on update, fields left out
 /// keep their value; `numbers`, when given, is the whole pool.
@@ -301,7 +301,7 @@ impl Service {
                     format!("{} is already the domain of another account", draft.domain),
                 ));
             }
-            let id = AccountId(w.next_id()?);
+            let id = AccountId(w.next_id(IdKind::Account)?);
             let account = Account {
                 id,
                 name: draft.name,

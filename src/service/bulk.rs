@@ -10,7 +10,7 @@ use crate::domain::{
     Account, AreaCode, E164, Extension, FeaturePlan, Invalid, Role, User, UserId, UserStatus,
     UserType, Voicemail,
 };
-use crate::store::{Reads, Write};
+use crate::store::{IdKind, Reads, Write};
 
 /// Largest bulk order.
 pub const MAX_QUANTITY: u32 = 500;
@@ -192,7 +192,7 @@ fn placeholder(
     number: Option<E164>,
     model: Option<String>,
 ) -> Result<User, Error> {
-    let id = UserId(w.next_id()?);
+    let id = UserId(w.next_id(IdKind::User)?);
     let numbers: Vec<E164> = number.into_iter().collect();
     let user = User {
         id,

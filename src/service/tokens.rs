@@ -6,7 +6,7 @@ use super::views::TokenView;
 use super::{Error, Service, now};
 use crate::domain::{AdminToken, Invalid, TokenId, line_of_text};
 use crate::secret;
-use crate::store::Reads;
+use crate::store::{IdKind, Reads};
 
 /// `POST /api/v1/tokens`.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -33,7 +33,7 @@ impl Service {
         let token = secret::token();
         let record = self.store.write(|w| {
             let record = AdminToken {
-                id: TokenId(w.next_id()?),
+                id: TokenId(w.next_id(IdKind::Token)?),
                 name,
                 digest: secret::digest(&token),
                 read_only: input.read_only.unwrap_or(false),

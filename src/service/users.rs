@@ -9,7 +9,7 @@ use super::welcome::{self, StagedMail};
 use super::{Error, Service, now};
 use crate::domain::{Account, AccountId, Invalid, User, UserId, UserStatus, welcome_due};
 use crate::secret;
-use crate::store::{Reads, Write};
+use crate::store::{IdKind, Reads, Write};
 
 /// `GET /api/v1/accounts/{id}/users?q=&tag=&extension=`.
 #[derive(Debug, Clone, Default)]
@@ -89,7 +89,7 @@ impl Service {
         let result = self.store.write(|w| {
             let account = w.account(account)?.ok_or(Error::NotFound("account"))?;
             let draft = user_form::parse(input, &account, None, Purpose::Create)?;
-            let id = UserId(w.next_id()?);
+            let id = UserId(w.next_id(IdKind::User)?);
             let user = self.save_user(w, &account, id, None, draft.clone(), password_hash)?;
             if let Some(device) = draft.device {
                 self.add_device_line(w, &account, &user, device)?;

@@ -51,6 +51,24 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// The kinds of record that get sequential ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdKind {
+    Account,
+    User,
+    Token,
+}
+
+impl IdKind {
+    fn name(self) -> &'static str {
+        match self {
+            IdKind::Account => "account",
+            IdKind::User => "user",
+            IdKind::Token => "token",
+        }
+    }
+}
+
 /// A value another record already holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unique {

@@ -9,7 +9,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionError};
 use super::keys::{self, TreeId};
 use super::reads::Reads;
 use super::reads::source::{Entries, Source};
-use super::{Store, StoreError, Unique, encode};
+use super::{IdKind, Store, StoreError, Unique, encode};
 use crate::domain::{
     Account, AccountId, AdminToken, Device, E164, Fetch, Mac, PasswordLink, PoolNumber, TokenId,
     Unclaimed, User, UserId,
@@ -88,10 +88,17 @@ impl<'a> Write<'a> {
         }
     }
 
-    /// A fresh id, never handed out before (ids may skip).
-    pub fn next_id(&mut self) -> Result<u64, StoreError> {
-        // sled ids start at 0; 0 is kept out of use so that it can never name a record.
-        Ok(self.store.db.generate_id()? + 1)
+    /// The next id of a kind of record: 1, 2, 3 … per kind, never reused (the counter
+    /// lives in `meta` and moves inside the write, under the writer lock).
+    pub fn next_id(&mut self, kind: IdKind) -> Result<u64, StoreError> {
+        let key = format!("next_id.{}", kind.name()).into_bytes();
+        let next = match self.get(TreeId::Meta, &key)? {
+            Some(bytes) => keys::read_id(&bytes)
+                .ok_or_else(|| super::corrupt(TreeId::Meta, "bad id counter"))?,
+            None => 1,
+        };
+        self.set(TreeId::Meta, key, keys::id(next + 1));
+        Ok(next)
     }
 
     pub fn put_account(&mut self, account: &Account) -> Result<(), StoreError> {
@@ -318,7 +325,9 @@ impl<'a> Write<'a> {
     /// Appends a fetch to a device's audit (keeping the newest `keep`) and makes it the
     /// device's last-seen record.
     pub fn record_fetch(&mut self, mac: Mac, fetch: &Fetch, keep: usize) -> Result<(), StoreError> {
-        let sequence = self.next_id()?;
+        // Audit keys only need to be increasing; sled's id generator is cheaper than a
+        // counter in the write.
+        let sequence = self.store.db.generate_id()?;
         let mut key = keys::mac(mac);
         key.extend_from_slice(&sequence.to_be_bytes());
         self.set(TreeId::Audit, key, encode(fetch));
