@@ -188,11 +188,6 @@ impl Service {
     pub fn catalogue(&self) -> &'static Catalogue {
         self.catalogue
     }
-
-    /// Read access for the HTTP layer's lookups that are not use cases of their own.
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
 }
 
 fn now() -> Timestamp {

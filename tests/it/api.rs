@@ -570,3 +570,45 @@ async fn the_openapi_document_describes_every_route() {
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_first_token_is_private_and_the_admin_listener_uses_tls_off_loopback() {
+    let app =
+        TestApp::start_with(|config| config.admin_listen = "0.0.0.0:0".parse().unwrap()).await;
+    let token_file = app
+        .dir
+        .path()
+        .join("data")
+        .join(sipprov::app::ADMIN_TOKEN_FILE);
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&token_file).unwrap().permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600);
+    let address = app.admin_address();
+    let plain = sipprov::http::Client::new(
+        &format!("http://127.0.0.1:{}", address.port()),
+        sipprov::http::Trust::none(),
+    )
+    .unwrap();
+    let refused = plain.send(RequestSpec::get("/api/v1/openapi.json")).await;
+    assert!(
+        refused.is_err() || refused.unwrap().status == StatusCode::BAD_REQUEST,
+        "no plain HTTP off loopback"
+    );
+    let pem = std::fs::read_to_string(app.dir.path().join("certs/cert.pem")).unwrap();
+    let tls = sipprov::http::Client::new(
+        &format!("https://127.0.0.1:{}", address.port()),
+        sipprov::http::Trust::pem(&pem).unwrap(),
+    )
+    .unwrap();
+    let response = tls
+        .send(
+            RequestSpec::get("/api/v1/accounts")
+                .header("Authorization", format!("Bearer {}", app.token())),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status, StatusCode::OK);
+    assert_eq!(response.headers["cache-control"], "no-store");
+    app.stop().await;
+}

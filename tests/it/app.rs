@@ -100,6 +100,10 @@ impl TestApp {
             .with_timeout(Duration::from_secs(10))
     }
 
+    pub fn admin_address(&self) -> std::net::SocketAddr {
+        self.server().admin_address()
+    }
+
     pub fn admin_base(&self) -> String {
         format!("http://{}", self.server().admin_address())
     }

@@ -628,3 +628,70 @@ async fn no_password_reaches_the_log() {
     }
     app.stop().await;
 }
+
+#[tokio::test]
+async fn an_account_wide_credential_serves_every_device_of_the_account() {
+    let app = TestApp::start().await;
+    let mut account = acme();
+    account["device_auth"] = json!("account");
+    let view = app.service().create_account(&input(account)).unwrap();
+    let shared = view.provisioning.unwrap();
+    let t46s = device(&app, view.id, "001565004601", "T46S");
+    assert_eq!(t46s.provisioning.mode, "account");
+    let own = basic(&t46s.mac.to_string(), &t46s.provisioning.password);
+    assert_eq!(
+        t46s.provisioning.password, shared.password,
+        "the device shows the shared credential"
+    );
+    let file = fetch(
+        &app,
+        "/001565004601.cfg",
+        T46S_UA,
+        Some(&basic(&shared.username, &shared.password)),
+    )
+    .await;
+    assert_eq!(file.status, StatusCode::OK);
+    assert_eq!(
+        value(&file.text(), "static.auto_provision.server.username"),
+        Some(shared.username.as_str())
+    );
+    // The device's own credential, shown when the account switches to per-device mode,
+    // does not apply while the account-wide one is in force — and the reverse.
+    let per_device_mode = app
+        .service()
+        .update_account(view.id, &input(json!({"device_auth": "per_device"})))
+        .unwrap();
+    assert!(per_device_mode.provisioning.is_none());
+    let own_view = app
+        .service()
+        .device("001565004601".parse().unwrap())
+        .unwrap();
+    let per_device = basic(
+        &own_view.provisioning.username,
+        &own_view.provisioning.password,
+    );
+    assert_ne!(per_device, own);
+    assert_eq!(
+        fetch(&app, "/001565004601.cfg", T46S_UA, Some(&per_device))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let shared_auth = basic(&shared.username, &shared.password);
+    assert_eq!(
+        fetch(&app, "/001565004601.cfg", T46S_UA, Some(&shared_auth))
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    app.service()
+        .update_account(view.id, &input(json!({"device_auth": "account"})))
+        .unwrap();
+    let refused = fetch(&app, "/001565004601.cfg", T46S_UA, Some(&per_device)).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNAUTHORIZED,
+        "the device's own credential does not apply"
+    );
+    app.stop().await;
+}
