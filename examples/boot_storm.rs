@@ -159,6 +159,15 @@ fn start_server(binary: &Path, dir: &Path) -> anyhow::Result<(Child, SocketAddr)
     Ok((child, address))
 }
 
+/// User + system CPU seconds the process has used so far.
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
 fn peak_rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
@@ -220,6 +229,7 @@ async fn main() -> anyhow::Result<()> {
     );
 
     let limit = Arc::new(Semaphore::new(options.concurrency));
+    let cpu_before = cpu_seconds(server.id()).unwrap_or(0.0);
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for index in 0..phones.len() {
@@ -240,6 +250,7 @@ async fn main() -> anyhow::Result<()> {
     }
     let elapsed = started.elapsed();
     let rss = peak_rss_kib(server.id());
+    let cpu = cpu_seconds(server.id()).map(|after| after - cpu_before);
     server.kill()?;
     latencies.sort();
     let requests = latencies.len();
@@ -273,6 +284,13 @@ async fn main() -> anyhow::Result<()> {
     println!("errors            {}", errors.len());
     for error in errors.iter().take(5) {
         println!("  {error}");
+    }
+    if let Some(cpu) = cpu {
+        let booted = (options.phones - errors.len()).max(1) as f64;
+        println!(
+            "server CPU        {cpu:.2} s ({:.0} µs per phone: handshake + 2 requests)",
+            cpu / booted * 1e6
+        );
     }
     match rss {
         Some(kib) => println!("server peak RSS   {:.1} MiB", kib as f64 / 1024.0),

@@ -352,11 +352,16 @@ impl<'a> Write<'a> {
                 None => batch.remove(key),
             }
         }
-        let trees = &self.store.trees[..];
-        trees
+        // The transaction spans the trees this write touches (all of them in one transaction;
+        // the others need no part in it).
+        let (touched, batches): (Vec<&sled::Tree>, Vec<sled::Batch>) = batches
+            .into_iter()
+            .map(|(tree, batch)| (self.store.tree(tree), batch))
+            .unzip();
+        touched[..]
             .transaction(|tx| {
-                for (tree, batch) in &batches {
-                    tx[tree.index()].apply_batch(batch)?;
+                for (tree, batch) in tx.iter().zip(&batches) {
+                    tree.apply_batch(batch)?;
                 }
                 Ok::<(), ConflictableTransactionError<StoreError>>(())
             })
