@@ -302,25 +302,7 @@ impl Service {
                 ));
             }
             let id = AccountId(w.next_id(IdKind::Account)?);
-            let account = Account {
-                id,
-                name: draft.name,
-                domain: draft.domain,
-                group_name: draft.group_name,
-                registrar: draft.registrar,
-                numbering: draft.numbering,
-                language: draft.language,
-                time_zone: draft.time_zone,
-                calling_plans: draft.calling_plans,
-                default_calling_plan: draft.default_calling_plan,
-                device_auth: device_auth(draft.account_wide_auth, None, id),
-                created_at: now(),
-            };
-            w.put_account(&account)?;
-            if let Some(numbers) = draft.numbers {
-                super::numbers::set_pool(w, id, numbers)?;
-            }
-            AccountView::load(w, account)
+            save(w, draft, id, None)
         })
     }
 
@@ -353,25 +335,7 @@ impl Service {
             if draft.domain != old.domain {
                 check_domain_change(w, &old, &draft.domain)?;
             }
-            let account = Account {
-                id,
-                name: draft.name,
-                domain: draft.domain,
-                group_name: draft.group_name,
-                registrar: draft.registrar,
-                numbering: draft.numbering,
-                language: draft.language,
-                time_zone: draft.time_zone,
-                calling_plans: draft.calling_plans,
-                default_calling_plan: draft.default_calling_plan,
-                device_auth: device_auth(draft.account_wide_auth, Some(&old), id),
-                created_at: old.created_at,
-            };
-            w.put_account(&account)?;
-            if let Some(numbers) = draft.numbers {
-                super::numbers::set_pool(w, id, numbers)?;
-            }
-            AccountView::load(w, account)
+            save(w, draft, id, Some(&old))
         })
     }
 
@@ -449,6 +413,34 @@ impl Service {
             Ok(())
         })
     }
+}
+
+/// Writes an account as its draft describes it, with its pool when the draft names one.
+fn save(
+    w: &mut Write<'_>,
+    draft: AccountDraft,
+    id: AccountId,
+    old: Option<&Account>,
+) -> Result<AccountView, Error> {
+    let account = Account {
+        id,
+        name: draft.name,
+        domain: draft.domain,
+        group_name: draft.group_name,
+        registrar: draft.registrar,
+        numbering: draft.numbering,
+        language: draft.language,
+        time_zone: draft.time_zone,
+        calling_plans: draft.calling_plans,
+        default_calling_plan: draft.default_calling_plan,
+        device_auth: device_auth(draft.account_wide_auth, old, id),
+        created_at: old.map_or_else(now, |o| o.created_at),
+    };
+    w.put_account(&account)?;
+    if let Some(numbers) = draft.numbers {
+        super::numbers::set_pool(w, id, numbers)?;
+    }
+    AccountView::load(w, account)
 }
 
 /// The SIP domain is the realm of every credential of the account (their HA1 depends on
