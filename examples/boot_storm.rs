@@ -204,6 +204,23 @@ async fn boot(client: &Client, phone: &Phone) -> Result<[Duration; 2], String> {
     Ok([first, second])
 }
 
+trait WaitTimeout {
+    fn wait_timeout_secs(&mut self, seconds: u64) -> Option<std::process::ExitStatus>;
+}
+
+impl WaitTimeout for Child {
+    fn wait_timeout_secs(&mut self, seconds: u64) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + Duration::from_secs(seconds);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
@@ -251,7 +268,13 @@ async fn main() -> anyhow::Result<()> {
     let elapsed = started.elapsed();
     let rss = peak_rss_kib(server.id());
     let cpu = cpu_seconds(server.id()).map(|after| after - cpu_before);
-    server.kill()?;
+    // A graceful stop (SIGTERM), so a profiler wrapping the server can write its report.
+    let _ = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status();
+    if server.wait_timeout_secs(30).is_none() {
+        server.kill()?;
+    }
     latencies.sort();
     let requests = latencies.len();
     println!("phones            {}", options.phones);

@@ -181,7 +181,11 @@ impl Service {
         FetchOutcome::Unauthorized
     }
 
-    /// A successful fetch disarms the hand-off; a hand-off is recorded as such.
+    /// A successful fetch disarms the hand-off. After a hand-off the disarming is durable
+    /// before the file goes out: a crash must not leave the device open to a second
+    /// unauthenticated fetch. A device that proved itself with its credentials is disarmed
+    /// lazily (sled's flusher, within 500 ms): it needs the window no more, and a crash only
+    /// leaves it armed as it was — so a boot storm of provisioned phones costs no fsync each.
     fn after_success(
         &self,
         device: &Device,
@@ -191,7 +195,7 @@ impl Service {
         if device.handoff.armed_until.is_none() {
             return Ok(());
         }
-        self.store.write(|w| {
+        let disarm = |w: &mut crate::store::Write<'_>| {
             let Some(mut current) = w.device(device.mac)? else {
                 return Ok(());
             };
@@ -201,7 +205,12 @@ impl Service {
             }
             w.put_device(&current)?;
             Ok::<_, Error>(())
-        })
+        };
+        if outcome == FetchOutcome::HandedOff {
+            self.store.write(disarm)
+        } else {
+            self.store.write_unflushed(disarm)
+        }
     }
 
     /// An unauthenticated attempt after the hand-off: a clone, an attacker, or a
