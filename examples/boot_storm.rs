@@ -238,7 +238,8 @@ async fn main() -> anyhow::Result<()> {
     let pem = std::fs::read_to_string(dir.path().join("certs").join("cert.pem"))?;
     let client = Arc::new(
         Client::new(&format!("https://{address}"), Trust::pem(&pem)?)?
-            .with_timeout(Duration::from_secs(30)),
+            .with_timeout(Duration::from_secs(30))
+            .without_resumption(),
     );
     eprintln!(
         "booting {} phones, {} at a time, against {address}…",

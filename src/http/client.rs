@@ -210,6 +210,17 @@ impl Client {
         self
     }
 
+    /// Makes every connection a full TLS handshake, as a phone's first boot is: no session
+    /// resumption from earlier connections of this client.
+    pub fn without_resumption(mut self) -> Client {
+        if let Some((config, _)) = &mut self.tls {
+            let mut fresh = (**config).clone();
+            fresh.resumption = rustls::client::Resumption::disabled();
+            *config = Arc::new(fresh);
+        }
+        self
+    }
+
     /// Opens one connection (TCP, then TLS for `https`) for any number of requests.
     pub async fn connect(&self) -> Result<Connection, ClientError> {
         within(self.timeout, self.open()).await
