@@ -142,8 +142,7 @@ impl Service {
             outcome,
         };
         let limit = self.settings.audit_limit;
-        self.store
-            .write_unflushed(|w| w.record_fetch(mac, &fetch, limit))?;
+        self.store.record_fetch(mac, &fetch, limit)?;
         Ok(answer)
     }
 

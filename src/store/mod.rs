@@ -28,6 +28,8 @@ use serde::de::DeserializeOwned;
 use thiserror::Error;
 
 use keys::TreeId;
+
+use crate::domain::{Fetch, Mac};
 pub use reads::Reads;
 pub use write::Write;
 
@@ -181,6 +183,34 @@ impl Store {
         let value = use_case(&mut write)?;
         write.commit()?;
         Ok(value)
+    }
+}
+
+impl Store {
+    /// Appends a fetch to a device's audit (keeping the newest `keep`) and makes it the
+    /// device's last-seen record. Bookkeeping of the phone path, written outside the writer
+    /// and without a transaction: the two trees need not change together, and concurrent
+    /// fetches of one device at worst keep an entry or two more for a moment.
+    pub fn record_fetch(&self, mac: Mac, fetch: &Fetch, keep: usize) -> Result<(), StoreError> {
+        let prefix = keys::mac(mac);
+        let mut key = prefix.clone();
+        // Audit keys only need to increase; sled's id generator is lock-free.
+        key.extend_from_slice(&self.db.generate_id()?.to_be_bytes());
+        let value = encode(fetch);
+        self.tree(TreeId::Audit).insert(key, value.as_slice())?;
+        self.tree(TreeId::LastFetch)
+            .insert(prefix.as_slice(), value)?;
+        let audit = self.tree(TreeId::Audit);
+        let stale: Vec<sled::IVec> = audit
+            .scan_prefix(&prefix)
+            .keys()
+            .rev()
+            .skip(keep)
+            .collect::<Result<_, _>>()?;
+        for key in stale {
+            audit.remove(key)?;
+        }
+        Ok(())
     }
 }
 

@@ -228,9 +228,7 @@ fn the_audit_keeps_the_newest_fetches() {
             firmware: None,
             outcome: FetchOutcome::Served,
         };
-        store
-            .write_unflushed(|w| w.record_fetch(mac, &fetch, 3))
-            .unwrap();
+        store.record_fetch(mac, &fetch, 3).unwrap();
     }
     let seconds: Vec<i64> = store
         .audit(mac, 10)

@@ -11,7 +11,7 @@ use super::reads::Reads;
 use super::reads::source::{Entries, Source};
 use super::{IdKind, Store, StoreError, Unique, encode};
 use crate::domain::{
-    Account, AccountId, AdminToken, Device, E164, Fetch, Mac, PasswordLink, PoolNumber, TokenId,
+    Account, AccountId, AdminToken, Device, E164, Mac, PasswordLink, PoolNumber, TokenId,
     Unclaimed, User, UserId,
 };
 
@@ -322,38 +322,40 @@ impl<'a> Write<'a> {
         Ok(())
     }
 
-    /// Appends a fetch to a device's audit (keeping the newest `keep`) and makes it the
-    /// device's last-seen record.
-    pub fn record_fetch(&mut self, mac: Mac, fetch: &Fetch, keep: usize) -> Result<(), StoreError> {
-        // Audit keys only need to be increasing; sled's id generator is cheaper than a
-        // counter in the write.
-        let sequence = self.store.db.generate_id()?;
-        let mut key = keys::mac(mac);
-        key.extend_from_slice(&sequence.to_be_bytes());
-        self.set(TreeId::Audit, key, encode(fetch));
-        self.set(TreeId::LastFetch, keys::mac(mac), encode(fetch));
-        let entries = self.scan(TreeId::Audit, &keys::mac(mac))?;
-        for (key, _) in entries.iter().take(entries.len().saturating_sub(keep)) {
-            self.remove(TreeId::Audit, key.clone());
-        }
-        Ok(())
-    }
-
-    /// Applies every staged change in one transaction over all trees.
+    /// Applies every staged change atomically. Changes that would leave a value as it is
+    /// are dropped first; a single remaining change is a plain insert or removal, changes in
+    /// one tree one batch, across trees one transaction. (sled batches and transactions
+    /// pause every reader of the database while they apply, so the common one-record
+    /// write — a device disarmed at its first fetch — avoids them.)
     pub(super) fn commit(self) -> Result<(), StoreError> {
-        if self.staged.is_empty() {
+        let mut changes = Vec::with_capacity(self.staged.len());
+        for ((tree, key), value) in self.staged {
+            if self.store.tree(tree).get(&key)?.as_deref() != value.as_deref() {
+                changes.push((tree, key, value));
+            }
+        }
+        if let [(tree, key, value)] = &changes[..] {
+            let tree = self.store.tree(*tree);
+            match value {
+                Some(value) => tree.insert(key.as_slice(), value.as_slice())?,
+                None => tree.remove(key.as_slice())?,
+            };
             return Ok(());
         }
         let mut batches: BTreeMap<TreeId, sled::Batch> = BTreeMap::new();
-        for ((tree, key), value) in self.staged {
+        for (tree, key, value) in changes {
             let batch = batches.entry(tree).or_default();
             match value {
                 Some(value) => batch.insert(key, value),
                 None => batch.remove(key),
             }
         }
-        // The transaction spans the trees this write touches (all of them in one transaction;
-        // the others need no part in it).
+        if batches.len() <= 1 {
+            for (tree, batch) in batches {
+                self.store.tree(tree).apply_batch(batch)?;
+            }
+            return Ok(());
+        }
         let (touched, batches): (Vec<&sled::Tree>, Vec<sled::Batch>) = batches
             .into_iter()
             .map(|(tree, batch)| (self.store.tree(tree), batch))
