@@ -531,3 +531,18 @@ mod tests {
         assert!(matches!(Config::load(&args), Err(ConfigError::Read { .. })));
     }
 }
+
+#[cfg(test)]
+mod example_tests {
+    use super::*;
+
+    /// The example file of the repository is a valid configuration equal to the defaults.
+    #[test]
+    fn the_example_file_states_the_defaults() {
+        let args = ServeArgs {
+            config: Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sipprov.example.toml")),
+            ..ServeArgs::default()
+        };
+        assert_eq!(Config::load(&args).unwrap(), Config::default());
+    }
+}
