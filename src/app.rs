@@ -41,20 +41,8 @@ pub struct Server {
 impl Server {
     /// Opens everything `config` names and starts both listeners.
     pub async fn start(config: &Config) -> anyhow::Result<Server> {
-        let catalogue = Catalogue::init().context("the built-in device catalogue is broken")?;
-        let renderer =
-            Renderer::new(config.templates_dir.as_deref()).context("cannot load the templates")?;
-        fs::create_dir_all(&config.data_dir).with_context(|| {
-            format!(
-                "cannot create the data directory {}",
-                config.data_dir.display()
-            )
-        })?;
-        let store = Store::open(&config.data_dir.join("db")).context("cannot open the database")?;
-        let service = Arc::new(Service::new(store, catalogue, renderer, settings(config)));
-        write_initial_token(&service, &config.data_dir)?;
-        let tls = Tls::load_or_generate(&config.certs_dir)
-            .with_context(|| format!("cannot set up TLS from {}", config.certs_dir.display()))?;
+        let (service, tls) = prepare(config)?;
+        let service = Arc::new(service);
 
         let phone_listener = bind(config.phone_listen, "phone").await?;
         let admin_listener = bind(config.admin_listen, "admin").await?;
@@ -139,6 +127,26 @@ impl Server {
             }
         }
     }
+}
+
+/// Everything but the listeners: the data directory and its database, the service, the
+/// first admin token, the certificate. `sipprov init` stops here.
+pub fn prepare(config: &Config) -> anyhow::Result<(Service, Tls)> {
+    let catalogue = Catalogue::init().context("the built-in device catalogue is broken")?;
+    let renderer =
+        Renderer::new(config.templates_dir.as_deref()).context("cannot load the templates")?;
+    fs::create_dir_all(&config.data_dir).with_context(|| {
+        format!(
+            "cannot create the data directory {}",
+            config.data_dir.display()
+        )
+    })?;
+    let store = Store::open(&config.data_dir.join("db")).context("cannot open the database")?;
+    let service = Service::new(store, catalogue, renderer, settings(config));
+    write_initial_token(&service, &config.data_dir)?;
+    let tls = Tls::load_or_generate(&config.certs_dir)
+        .with_context(|| format!("cannot set up TLS from {}", config.certs_dir.display()))?;
+    Ok((service, tls))
 }
 
 async fn bind(address: SocketAddr, name: &str) -> anyhow::Result<TcpListener> {

@@ -30,6 +30,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the server: phones on 0.0.0.0:8443 (HTTPS), admins on 127.0.0.1:8081
     Serve(ServeArgs),
+    /// Prepare the data directory, the first admin token and the certificate, then exit
+    Init(ServeArgs),
     /// Customer accounts
     Account {
         #[command(subcommand)]
@@ -78,6 +80,10 @@ impl Cli {
     pub async fn run(self) -> anyhow::Result<ExitCode> {
         let admin = match self.command {
             Command::Serve(args) => return serve(&args).await,
+            Command::Init(args) => {
+                crate::app::prepare(&Config::load(&args)?)?;
+                return Ok(ExitCode::SUCCESS);
+            }
             Command::Account {
                 command,
                 connection,
