@@ -149,6 +149,16 @@ pub fn prepare(config: &Config) -> anyhow::Result<(Service, Tls)> {
     Ok((service, tls))
 }
 
+/// Creates a directory (and its parents) readable by this user only: the data directory
+/// holds SIP passwords in clear and set-password links.
+fn private_dir(path: &Path) -> std::io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(path)
+}
+
 async fn bind(address: SocketAddr, name: &str) -> anyhow::Result<TcpListener> {
     TcpListener::bind(address)
         .await

@@ -584,6 +584,12 @@ async fn the_first_token_is_private_and_the_admin_listener_uses_tls_off_loopback
         &std::fs::metadata(&token_file).unwrap().permissions(),
     );
     assert_eq!(mode & 0o777, 0o600);
+    let data = std::fs::metadata(app.dir.path().join("data")).unwrap();
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&data.permissions()) & 0o777,
+        0o700,
+        "the data directory is private"
+    );
     let address = app.admin_address();
     let plain = sipprov::http::Client::new(
         &format!("http://127.0.0.1:{}", address.port()),
