@@ -135,7 +135,7 @@ pub fn prepare(config: &Config) -> anyhow::Result<(Service, Tls)> {
     let catalogue = Catalogue::init().context("the built-in device catalogue is broken")?;
     let renderer =
         Renderer::new(config.templates_dir.as_deref()).context("cannot load the templates")?;
-    fs::create_dir_all(&config.data_dir).with_context(|| {
+    private_dir(&config.data_dir).with_context(|| {
         format!(
             "cannot create the data directory {}",
             config.data_dir.display()
