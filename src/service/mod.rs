@@ -189,6 +189,11 @@ impl Service {
         self.catalogue
     }
 
+    /// The templates, for the web UI's pages.
+    pub fn renderer(&self) -> &Renderer {
+        &self.renderer
+    }
+
     /// Read access for the HTTP layer's lookups that are not use cases of their own.
     pub fn store(&self) -> &Store {
         &self.store
