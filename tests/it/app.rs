@@ -100,16 +100,16 @@ impl TestApp {
             .with_timeout(Duration::from_secs(10))
     }
 
+    pub fn admin_address(&self) -> std::net::SocketAddr {
+        self.server().admin_address()
+    }
+
     pub fn admin_base(&self) -> String {
         format!("http://{}", self.server().admin_address())
     }
 
     pub fn phone_address(&self) -> std::net::SocketAddr {
         self.server().phone_address()
-    }
-
-    pub fn certificate_pem(&self) -> &str {
-        self.server().certificate_pem()
     }
 
     /// The first admin token, as written to the data directory.

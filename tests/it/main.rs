@@ -2,9 +2,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod app;
+mod browser;
 mod client;
 mod limits;
 mod phone;
 mod shutdown;
 mod support;
 mod tls;
+mod ui;
+mod ui_browser;
