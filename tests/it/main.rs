@@ -2,7 +2,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod app;
-mod browser;
 mod client;
 mod limits;
 mod phone;
@@ -10,4 +9,4 @@ mod shutdown;
 mod support;
 mod tls;
 mod ui;
-mod ui_browser;
+mod webdriver;

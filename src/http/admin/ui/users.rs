@@ -69,6 +69,15 @@ impl Ui {
             })
             .await?;
         let (account, users, waiting) = listed;
+        let next_page = users.next_cursor.as_ref().map(|cursor| {
+            let mut query: Vec<(&str, &str)> = ["status", "q", "tag", "extension"]
+                .into_iter()
+                .filter_map(|key| call.query.get(key).map(|value| (key, value)))
+                .collect();
+            query.push(("cursor", cursor));
+            let query = serde_urlencoded::to_string(&query).unwrap_or_default();
+            format!("/accounts/{}/users?{query}", account.id)
+        });
         let tags = [
             SystemTag::New,
             SystemTag::SetupRequired,
@@ -81,7 +90,7 @@ impl Ui {
             json!({
                 "account": json(&account),
                 "users": json(&users.items),
-                "next_cursor": users.next_cursor,
+                "next_page": next_page,
                 "tab": if unassigned { "unassigned" } else { "active" },
                 "unassigned_count": waiting,
                 "search": {

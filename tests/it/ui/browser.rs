@@ -1,4 +1,4 @@
-//! The web UI in a real browser (headless Chromium over WebDriver, see `browser`): the
+//! The web UI in a real browser (headless Chromium over WebDriver, see `webdriver`): the
 //! provider's daily work from sign-in to a phone fetching the lines it was given.
 
 use base64::Engine;
@@ -9,9 +9,9 @@ use sipprov::domain::{AccountId, Mac, UserId};
 use sipprov::http::RequestSpec;
 use sipprov::service::UserQuery;
 
+use super::{PASSWORD, account, portal_user};
 use crate::app::{TestApp, acme, input};
-use crate::browser::Browser;
-use crate::ui::{PASSWORD, account, portal_user};
+use crate::webdriver::Browser;
 
 /// A browser signed in with the server's first admin token.
 async fn signed_in(app: &TestApp) -> Browser {
