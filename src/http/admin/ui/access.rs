@@ -122,26 +122,19 @@ impl Access {
 
     /// Who is signed in and what the navigation offers, for the page header.
     pub fn who(&self) -> Who {
-        let (name, role, account) = match self {
-            Access::Provider { name, home: None } => (name, "API token".to_owned(), None),
-            Access::Provider { name, home } => (name, "Super admin".to_owned(), *home),
-            Access::AccountAdmin {
-                name,
-                account,
-                level,
-            } => (
-                name,
-                format!("{} admin", capitalised(level.name())),
-                Some(*account),
-            ),
-            Access::SelfService { name, account, .. } => (name, "User".to_owned(), Some(*account)),
+        let (name, role) = match self {
+            Access::Provider { name, home: None } => (name, "API token".to_owned()),
+            Access::Provider { name, .. } => (name, "Super admin".to_owned()),
+            Access::AccountAdmin { name, level, .. } => {
+                (name, format!("{} admin", capitalised(level.name())))
+            }
+            Access::SelfService { name, .. } => (name, "User".to_owned()),
         };
         Who {
             name: name.clone(),
             role,
             admin: self.is_admin(),
             provider: self.is_provider(),
-            account: account.filter(|_| self.is_admin()).map(|a| a.0),
         }
     }
 }
@@ -162,8 +155,6 @@ pub struct Who {
     pub role: String,
     pub admin: bool,
     pub provider: bool,
-    /// The admin's own account, for the navigation.
-    pub account: Option<u64>,
 }
 
 #[cfg(test)]
@@ -224,7 +215,11 @@ mod tests {
     fn the_header_names_the_role() {
         let who = admin(AdminLevel::Advanced, 4).who();
         assert_eq!(who.role, "Advanced admin");
-        assert_eq!(who.account, Some(4));
         assert!(who.admin && !who.provider);
+        let token = Access::Provider {
+            name: "ops".into(),
+            home: None,
+        };
+        assert_eq!(token.who().role, "API token");
     }
 }

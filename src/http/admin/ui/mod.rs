@@ -238,36 +238,16 @@ impl Ui {
         if let UiRoute::Asset(name) = route {
             return respond::asset(self.service.renderer().pages(), name);
         }
-        let now = Instant::now();
-        let mut session = session::cookie_value(request.headers(), self.secure)
-            .and_then(|id| self.sessions.find(id, now));
-        let access = match session.as_ref().and_then(|s| s.principal) {
-            Some(principal) => self.resolve(principal).await,
-            None => None,
-        };
-        if session.as_ref().is_some_and(|s| s.principal.is_some()) && access.is_none() {
-            // A revoked token or a user who lost portal access: the session is over.
-            if let Some(ended) = session.take() {
-                self.sessions.end(&ended.id);
-            }
-        }
-        let mut new_cookie = None;
-        if session.is_none() && matches!(route, UiRoute::SignInForm | UiRoute::WelcomeForm(_)) {
-            let anonymous = self.sessions.start(None, now);
-            new_cookie = Some(session::set_cookie(&anonymous.id, self.secure));
-            session = Some(anonymous);
-        }
-        let query = Form::parse(request.uri().query().unwrap_or("").as_bytes()).unwrap_or_default();
-        let is_post = request.method() == Method::POST;
-        let public = route.is_public();
+        let (session, access, new_cookie) = self.session(&request, &route).await;
+        let query = request.uri().query().unwrap_or("").as_bytes();
         let mut call = Call {
             session,
             access,
             form: Form::default(),
-            query,
+            query: Form::parse(query).unwrap_or_default(),
             peer,
         };
-        let result = match self.admit(request, &mut call, is_post, public).await {
+        let result = match self.admit(request, &mut call, route.is_public()).await {
             Ok(()) => self.dispatch(route, &call).await,
             Err(failure) => Err(failure),
         };
@@ -278,14 +258,45 @@ impl Ui {
         response
     }
 
-    /// Reads and checks a form submission; refuses signed-out visitors the private pages.
+    /// The request's live session and what its principal may do now. A session whose
+    /// principal lost its access (a revoked token, a user without portal access) ends; a
+    /// visitor of the sign-in or set-password page gets an anonymous session, whose cookie
+    /// is returned to be set.
+    async fn session(
+        &self,
+        request: &Request<Incoming>,
+        route: &UiRoute,
+    ) -> (Option<Session>, Option<Access>, Option<String>) {
+        let now = Instant::now();
+        let mut session = session::cookie_value(request.headers(), self.secure)
+            .and_then(|id| self.sessions.find(id, now));
+        let mut access = None;
+        if let Some(principal) = session.as_ref().and_then(|s| s.principal) {
+            access = self.resolve(principal).await;
+            if access.is_none() {
+                if let Some(ended) = session.take() {
+                    self.sessions.end(&ended.id);
+                }
+            }
+        }
+        let mut cookie = None;
+        if session.is_none() && matches!(route, UiRoute::SignInForm | UiRoute::WelcomeForm(_)) {
+            let anonymous = self.sessions.start(None, now);
+            cookie = Some(session::set_cookie(&anonymous.id, self.secure));
+            session = Some(anonymous);
+        }
+        (session, access, cookie)
+    }
+
+    /// Reads and checks a form submission (URL-encoded, within the size limit, carrying the
+    /// session's CSRF token); refuses signed-out visitors the private pages.
     async fn admit(
         &self,
         request: Request<Incoming>,
         call: &mut Call,
-        is_post: bool,
         public: bool,
     ) -> Result<(), Failure> {
+        let is_post = request.method() == Method::POST;
         if is_post {
             let urlencoded = request
                 .headers()
