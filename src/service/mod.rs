@@ -185,13 +185,13 @@ impl Service {
         &self.settings
     }
 
-    pub fn catalogue(&self) -> &'static Catalogue {
-        self.catalogue
-    }
-
     /// The templates, for the web UI's pages.
     pub fn renderer(&self) -> &Renderer {
         &self.renderer
+    }
+
+    pub fn catalogue(&self) -> &'static Catalogue {
+        self.catalogue
     }
 
     /// Read access for the HTTP layer's lookups that are not use cases of their own.
