@@ -1,10 +1,21 @@
 //! The web UI's pages over plain HTTP: refused forms, the set-password link, editing and
 //! deleting users, device lines, the account form, headers and limits.
 
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
 use http::{Method, StatusCode};
+use jiff::SignedDuration;
 use serde_json::json;
 use sipprov::domain::{AccountId, Mac};
-use sipprov::http::RequestSpec;
+use sipprov::http::admin::AdminHandler;
+use sipprov::http::{Client, Limits, RequestSpec, Trust, serve};
+use sipprov::render::Renderer;
+use sipprov::service::{Service, Settings};
+use sipprov::store::Store;
+use sipprov::vendors::Catalogue;
+use tokio::net::TcpListener;
 
 use super::{PASSWORD, Visitor, account, field_value, location, user_count};
 use crate::app::{TestApp, acme, input, logs};
@@ -61,6 +72,20 @@ async fn a_refused_user_form_comes_back_422_with_its_values_and_errors() {
     assert_eq!(user_count(&app, acme), 0);
 }
 
+/// The set-password token of the welcome message sent to `username`.
+fn welcome_token(outbox: &Path, username: &str) -> String {
+    let mail = std::fs::read_dir(outbox)
+        .unwrap()
+        .map(|entry| std::fs::read_to_string(entry.unwrap().path()).unwrap())
+        .find(|text| text.contains(username))
+        .expect("a welcome message");
+    let start = mail.find("/welcome/").expect("a set-password link") + "/welcome/".len();
+    mail[start..]
+        .chars()
+        .take_while(char::is_ascii_alphanumeric)
+        .collect()
+}
+
 #[tokio::test]
 async fn the_set_password_link_works_once_and_its_token_stays_out_of_the_log() {
     let app = TestApp::start().await;
@@ -70,17 +95,7 @@ async fn the_set_password_link_works_once_and_its_token_stays_out_of_the_log() {
         "portal_access": true,
     });
     app.service().create_user(acme, &input(user)).unwrap();
-    let outbox = app.dir.path().join("data").join("outbox");
-    let mail = std::fs::read_dir(&outbox)
-        .unwrap()
-        .map(|entry| std::fs::read_to_string(entry.unwrap().path()).unwrap())
-        .find(|text| text.contains("wendy"))
-        .expect("a welcome message");
-    let start = mail.find("/welcome/").expect("a set-password link") + "/welcome/".len();
-    let token: String = mail[start..]
-        .chars()
-        .take_while(char::is_ascii_alphanumeric)
-        .collect();
+    let token = welcome_token(&app.dir.path().join("data").join("outbox"), "wendy");
     let link = format!("/welcome/{token}");
 
     let mut visitor = Visitor::new(&app).await;
@@ -119,6 +134,82 @@ async fn the_set_password_link_works_once_and_its_token_stays_out_of_the_log() {
     let log = logs();
     assert!(log.contains("/welcome/…"), "the requests were logged");
     assert!(!log.contains(&token), "the link's token reached the log");
+}
+
+#[tokio::test]
+async fn an_expired_set_password_link_says_so() {
+    // A server whose links live one millisecond: built by hand, as the configuration does
+    // not shorten link lifetimes.
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = Settings::new(dir.path());
+    settings.password_link_lifetime = SignedDuration::from_millis(1);
+    let store = Store::open(&dir.path().join("db")).unwrap();
+    let renderer = Renderer::new(None).unwrap();
+    let service = Service::new(store, Catalogue::init().unwrap(), renderer, settings);
+    let acme = service.create_account(&input(acme())).unwrap().id;
+    let user = json!({
+        "first_name": "Xena", "email": "xena@example.com", "username": "xena",
+        "portal_access": true,
+    });
+    service.create_user(acme, &input(user)).unwrap();
+    let token = welcome_token(&dir.path().join("outbox"), "xena");
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let handler = Arc::new(AdminHandler::new(Arc::new(service), 64 * 1024, false));
+    let (stop, stopping) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve(listener, None, handler, Limits::default(), async {
+        let _ = stopping.await;
+    }));
+    tokio::time::sleep(Duration::from_millis(20)).await;
+
+    let client = Client::new(&format!("http://{address}"), Trust::none()).unwrap();
+    let page = client
+        .send(RequestSpec::get(format!("/welcome/{token}")))
+        .await
+        .unwrap();
+    assert_eq!(page.status, StatusCode::GONE);
+    assert!(page.text().contains("This link has expired"));
+    assert!(!page.text().contains("name=\"password\""), "no form");
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn users_are_found_by_name_tag_and_extension() {
+    let app = TestApp::start().await;
+    let acme = account(&app, acme());
+    for user in [
+        json!({"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com", "tags": ["math"]}),
+        json!({"first_name": "Bob", "last_name": "Babbage", "tags": ["engines"]}),
+        json!({"first_name": "Carol", "last_name": "Shaw", "department": "Games"}),
+    ] {
+        app.service().create_user(acme, &input(user)).unwrap();
+    }
+    let mut admin = Visitor::with_token(&app).await;
+    let mut found = async |query: &str| -> Vec<&'static str> {
+        let page = admin.get(&format!("/accounts/{acme}/users?{query}")).await;
+        assert_eq!(page.status, StatusCode::OK);
+        let html = page.text();
+        ["Ada Lovelace", "Bob Babbage", "Carol Shaw"]
+            .into_iter()
+            .filter(|name| html.contains(&format!(">{name}</a>")))
+            .collect()
+    };
+    assert_eq!(
+        found("").await,
+        ["Ada Lovelace", "Bob Babbage", "Carol Shaw"]
+    );
+    assert_eq!(found("q=LOVE").await, ["Ada Lovelace"]);
+    assert_eq!(found("q=games").await, ["Carol Shaw"], "departments match");
+    assert_eq!(found("tag=math").await, ["Ada Lovelace"]);
+    assert_eq!(
+        found("tag=setup_required").await,
+        ["Bob Babbage", "Carol Shaw"]
+    );
+    assert_eq!(found("extension=101").await, ["Bob Babbage"]);
+    assert_eq!(found("q=nobody").await, Vec::<&str>::new());
+    let page = admin.get(&format!("/accounts/{acme}/users?tag=math")).await;
+    assert!(page.text().contains("badge-new"), "system tags are badges");
 }
 
 #[tokio::test]
