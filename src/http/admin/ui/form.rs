@@ -15,8 +15,9 @@ use crate::service::{
     UserNumberInput, VoicemailInput,
 };
 
-/// Fields never echoed back into a page: secrets, and the CSRF token (sent afresh).
-const NOT_ECHOED: &[&str] = &["csrf", "password", "password_confirmation", "token"];
+/// Fields never echoed back into a page: the CSRF token (each page carries it afresh) and an
+/// API token typed at sign-in.
+const NOT_ECHOED: &[&str] = &["csrf", "token"];
 
 /// A submitted form: its fields in order, repeated names kept.
 #[derive(Debug, Clone, Default)]
@@ -78,9 +79,10 @@ impl Form {
         }
     }
 
-    /// What the page shows again when the form comes back refused: every typed value but
-    /// the secrets. Checkboxes appear as `"on"` when ticked; a repeated field's values (the
-    /// ticked numbers) are joined by spaces.
+    /// What the page shows again when the form comes back refused: every typed value, the
+    /// portal password and voicemail PIN included (in masked fields of a `no-store` page), so
+    /// that a refusal of one field never costs the admin the others. Checkboxes appear as
+    /// `"on"` when ticked; a repeated field's values (the ticked numbers) are joined by spaces.
     pub fn values(&self) -> BTreeMap<String, String> {
         let mut values: BTreeMap<String, String> = BTreeMap::new();
         for (key, value) in &self.pairs {
@@ -276,7 +278,8 @@ mod tests {
         assert!(form.checked("box") && !form.checked("other"));
         let values = form.values();
         assert_eq!(values["numbers"], "+15145550100 +15145550101");
-        assert!(!values.contains_key("csrf") && !values.contains_key("password"));
+        assert!(!values.contains_key("csrf") && !values.contains_key("token"));
+        assert_eq!(values["password"], "p");
     }
 
     #[test]
