@@ -280,16 +280,18 @@ impl<H: Handler> Connection<H> {
 }
 
 /// Calls the handler inside a span naming the request, and logs the outcome. The query
-/// string and the headers stay out of the log: they may carry credentials.
+/// string and the headers stay out of the log: they may carry credentials; so does the path
+/// of a set-password link (`/welcome/<token>`), logged without its token.
 async fn respond<H: Handler>(
     handler: &H,
     request: Request<Incoming>,
     peer: Peer,
 ) -> Response<Full<Bytes>> {
+    let path = request.uri().path();
     let span = info_span!(
         "request",
         method = %request.method(),
-        path = ?request.uri().path(),
+        path = ?if path.starts_with("/welcome/") { "/welcome/…" } else { path },
         peer = %peer.address,
     );
     let started = Instant::now();

@@ -1,5 +1,6 @@
-//! Turning a device's data into the exact bytes of the file it fetches: tera templates,
-//! loaded once at startup, and one serializable context per file kind.
+//! Turning a device's data into the exact bytes of the file it fetches, and the admin web
+//! UI's data into HTML pages: tera templates, loaded once at startup, and one serializable
+//! context per file kind or page.
 //!
 //! The built-in templates (`templates/`) are compiled into the binary; an operator may
 //! replace any of them with a file at the same relative path in an override directory. A
@@ -9,6 +10,7 @@
 //! `vendors` it does no network or database I/O (it reads override templates once, at start).
 
 mod context;
+mod pages;
 mod renderer;
 #[cfg(test)]
 mod tests;
@@ -17,4 +19,5 @@ pub use context::{
     AccountSlot, CommonFile, DeviceFile, DeviceLocale, HandsetSlot, LineAccount, ProvisioningLogin,
     RegistrarAddress,
 };
+pub use pages::Pages;
 pub use renderer::{RenderError, Renderer};

@@ -4,7 +4,7 @@
 //! Phone files get their own `Tera` instance whose escape function (applied to every value,
 //! in every template) replaces control characters — CR and LF above all — with spaces, so no
 //! value can end a `key = value` line and start a key of its own, whatever the domain let
-//! through. Templates for the admin web UI will live in a second instance with HTML escaping.
+//! through. The admin web UI's pages live in a second instance with HTML escaping ([`Pages`]).
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -13,6 +13,7 @@ use serde::Serialize;
 use tera::{Context, ErrorKind, Tera};
 
 use super::context::{CommonFile, DeviceFile};
+use super::pages::Pages;
 use crate::vendors::{Catalogue, CatalogueError, Model};
 
 /// The built-in templates, compiled into the binary: (name under `templates/`, contents).
@@ -74,44 +75,47 @@ pub enum RenderError {
     Render { template: String, message: String },
 }
 
-/// The phone-file templates, ready to render.
+/// The phone-file templates and the admin pages, ready to render.
 #[derive(Debug)]
 pub struct Renderer {
     /// Phone configuration files; every value goes through [`phone_escape`].
     phone: Tera,
+    /// The admin web UI.
+    pages: Pages,
     /// Which template renders which model and file.
     catalogue: &'static Catalogue,
 }
 
 /// One template to load: its name, where its text comes from (for messages), its text.
-struct Source {
-    name: &'static str,
-    origin: String,
-    text: String,
+pub(super) struct Source {
+    pub name: &'static str,
+    pub origin: String,
+    pub text: String,
 }
 
 impl Renderer {
     /// Loads the built-in templates, each replaced by the file at the same relative path in
-    /// `override_dir` when there is one (`<dir>/yealink/desk.cfg`). Any template that cannot
-    /// be read or parsed is an error naming its file; so is a broken built-in catalogue.
+    /// `override_dir` when there is one (`<dir>/yealink/desk.cfg`, `<dir>/admin/base.html`).
+    /// Any template that cannot be read or parsed is an error naming its file; so is a broken
+    /// built-in catalogue.
     pub fn new(override_dir: Option<&Path>) -> Result<Renderer, RenderError> {
         let catalogue = Catalogue::init()?;
-        let sources = sources(override_dir)?;
+        let sources = sources(BUILTIN, override_dir)?;
         let mut phone = Tera::new();
         phone.autoescape_on([""]);
         phone.set_escape_fn(phone_escape);
-        phone
-            .add_raw_templates(sources.iter().map(|source| (source.name, &source.text)))
-            .map_err(|error| {
-                let culprit = template_of(&error);
-                let origin = sources
-                    .iter()
-                    .find(|source| Some(source.name) == culprit)
-                    .map_or_else(|| "templates".to_owned(), |source| source.origin.clone());
-                let message = error.to_string();
-                RenderError::Template { origin, message }
-            })?;
-        Ok(Renderer { phone, catalogue })
+        add_templates(&mut phone, &sources)?;
+        let pages = Pages::new(override_dir)?;
+        Ok(Renderer {
+            phone,
+            pages,
+            catalogue,
+        })
+    }
+
+    /// The admin web UI's pages.
+    pub fn pages(&self) -> &Pages {
+        &self.pages
     }
 
     /// Renders a device's own file with the device template of its model.
@@ -152,10 +156,27 @@ impl Renderer {
     }
 }
 
-/// The built-in templates, with the override directory's files in place of their namesakes.
-fn sources(override_dir: Option<&Path>) -> Result<Vec<Source>, RenderError> {
-    let mut sources = Vec::with_capacity(BUILTIN.len());
-    for &(name, builtin) in BUILTIN {
+/// Adds `sources` to `tera`; a template that does not parse is an error naming its file.
+pub(super) fn add_templates(tera: &mut Tera, sources: &[Source]) -> Result<(), RenderError> {
+    tera.add_raw_templates(sources.iter().map(|source| (source.name, &source.text)))
+        .map_err(|error| {
+            let culprit = template_of(&error);
+            let origin = sources
+                .iter()
+                .find(|source| Some(source.name) == culprit)
+                .map_or_else(|| "templates".to_owned(), |source| source.origin.clone());
+            let message = error.to_string();
+            RenderError::Template { origin, message }
+        })
+}
+
+/// The built-in files, with the override directory's files in place of their namesakes.
+pub(super) fn sources(
+    builtin: &[(&'static str, &'static str)],
+    override_dir: Option<&Path>,
+) -> Result<Vec<Source>, RenderError> {
+    let mut sources = Vec::with_capacity(builtin.len());
+    for &(name, builtin) in builtin {
         let overriding = override_dir
             .map(|dir| dir.join(name))
             .filter(|path| path.is_file());

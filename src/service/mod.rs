@@ -185,6 +185,11 @@ impl Service {
         &self.settings
     }
 
+    /// The templates, for the web UI's pages.
+    pub fn renderer(&self) -> &Renderer {
+        &self.renderer
+    }
+
     pub fn catalogue(&self) -> &'static Catalogue {
         self.catalogue
     }

@@ -10,3 +10,5 @@ mod phone;
 mod shutdown;
 mod support;
 mod tls;
+mod ui;
+mod webdriver;
