@@ -15,9 +15,10 @@ use crate::service::{
     UserNumberInput, VoicemailInput,
 };
 
-/// Fields never echoed back into a page: the CSRF token (each page carries it afresh) and an
-/// API token typed at sign-in.
-const NOT_ECHOED: &[&str] = &["csrf", "token"];
+/// Fields never echoed back into a page: the CSRF token (each page carries it afresh), an
+/// API token typed at sign-in, and passwords — a refused form keeps every other value, but
+/// a typed secret does not travel back into HTML; the admin types it again.
+const NOT_ECHOED: &[&str] = &["csrf", "token", "password", "password_confirmation"];
 
 /// A submitted form: its fields in order, repeated names kept.
 #[derive(Debug, Clone, Default)]
