@@ -26,7 +26,7 @@ use tracing::{error, info};
 
 pub use auth::Authenticator;
 pub use route::PhoneRoute;
-pub use throttle::Throttle;
+pub use throttle::{Throttle, address_key};
 
 use super::{Handler, Peer};
 use crate::service::{PhoneAnswer, PhoneRequest, Service};
@@ -118,7 +118,9 @@ impl Handler for PhoneHandler {
             address,
             user_agent: header(USER_AGENT).map(|ua| ua.chars().take(MAX_USER_AGENT).collect()),
             credentials,
-            throttled: self.throttle.is_throttled(address, Instant::now()),
+            throttled: self
+                .throttle
+                .is_throttled(&address_key(address), Instant::now()),
             server_url: self.server_url(&request, &peer),
         };
         let if_none_match = header(IF_NONE_MATCH).map(str::to_owned);
@@ -172,7 +174,8 @@ impl PhoneHandler {
             }
             PhoneAnswer::NotFound => empty(StatusCode::NOT_FOUND),
             PhoneAnswer::Unauthorized => {
-                self.throttle.record_failure(address, Instant::now());
+                self.throttle
+                    .record_failure(address_key(address), Instant::now());
                 let [digest, basic] = self.auth.challenge(seconds_now());
                 let mut response = empty(StatusCode::UNAUTHORIZED);
                 for challenge in [digest, basic] {
@@ -183,7 +186,8 @@ impl PhoneHandler {
                 response
             }
             PhoneAnswer::Forbidden => {
-                self.throttle.record_failure(address, Instant::now());
+                self.throttle
+                    .record_failure(address_key(address), Instant::now());
                 empty(StatusCode::FORBIDDEN)
             }
             PhoneAnswer::Throttled => empty(StatusCode::TOO_MANY_REQUESTS).with(RETRY_AFTER, "60"),

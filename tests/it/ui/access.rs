@@ -276,7 +276,31 @@ async fn wrong_credentials_are_refused_and_repeated_failures_throttled() {
         field_value(&refused.text(), "username").as_deref(),
         Some("nobody")
     );
+    // Password failures count against the login: one locked-out login does not lock out
+    // the other admins, who often all come from one address (loopback or a proxy).
     for _ in 1..20 {
+        let refused = visitor
+            .post("/signin", &[("username", "nobody"), ("password", "guess")])
+            .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    }
+    let locked = visitor
+        .post("/signin", &[("username", "NOBODY"), ("password", "guess")])
+        .await;
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
+    let other = visitor
+        .post(
+            "/signin",
+            &[("username", "somebody"), ("password", "guess")],
+        )
+        .await;
+    assert_eq!(
+        other.status,
+        StatusCode::FORBIDDEN,
+        "another login is not locked out"
+    );
+    // Token guesses count against the address.
+    for _ in 0..20 {
         let refused = visitor.post("/signin", &[("token", "guess")]).await;
         assert_eq!(refused.status, StatusCode::FORBIDDEN);
     }

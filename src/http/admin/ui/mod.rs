@@ -51,8 +51,8 @@ pub struct Ui {
     /// Whether the listener runs TLS: session cookies are then `Secure`.
     secure: bool,
     sessions: Sessions,
-    /// Failed sign-ins per address.
-    sign_in_failures: Throttle,
+    /// Failed sign-ins per login (and token guesses per address).
+    sign_in_failures: Throttle<String>,
 }
 
 /// One request, as the handlers see it.

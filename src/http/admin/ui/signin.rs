@@ -27,11 +27,22 @@ impl Ui {
     /// Signs in with an admin API token, or with a portal username (or email) and password.
     /// Success replaces the anonymous session with a new one.
     pub(super) async fn sign_in(&self, call: &Call) -> Result<Reply, Failure> {
-        let address = call.peer.address.ip();
-        if self.sign_in_failures.is_throttled(address, Instant::now()) {
+        // Failures count against the login tried (the admin listener often sees every admin
+        // from one address: loopback or a proxy), and token guesses against the address.
+        let login = call.form.text("username").trim().to_owned();
+        let throttle_key = match call.form.filled("token") {
+            Some(_) => format!(
+                "token@{}",
+                crate::http::phone::address_key(call.peer.address.ip())
+            ),
+            None => format!("login:{}", login.to_lowercase()),
+        };
+        if self
+            .sign_in_failures
+            .is_throttled(&throttle_key, Instant::now())
+        {
             return Err(Failure::TooManyRequests);
         }
-        let login = call.form.text("username").trim().to_owned();
         let principal = match call.form.filled("token") {
             Some(token) => self
                 .run(move |s| s.authenticate_token(token.trim()))
@@ -51,7 +62,7 @@ impl Ui {
         };
         let Some((principal, access)) = access else {
             self.sign_in_failures
-                .record_failure(address, Instant::now());
+                .record_failure(throttle_key, Instant::now());
             let message = "Wrong username or password, or an unknown token.";
             return Ok(Reply::Page(
                 sign_in_page(&login, Some(message)).status(StatusCode::FORBIDDEN),
