@@ -94,19 +94,20 @@ impl Service {
             .as_deref()
             .and_then(|ua| self.catalogue.identify(ua));
         let Some(device) = self.store.device(mac)? else {
+            // Refused as a known device would be: a User-Agent naming another MAC is 403
+            // whether or not this MAC exists, so the check tells an attacker nothing.
             if agent
                 .as_ref()
                 .and_then(|a| a.mac)
-                .is_none_or(|claimed| claimed == mac)
-                && !request.throttled
+                .is_some_and(|claimed| claimed != mac)
             {
-                self.remember_unclaimed(mac, request, agent.as_ref())?;
+                return Ok(PhoneAnswer::Forbidden);
             }
-            return Ok(if request.throttled {
-                PhoneAnswer::Throttled
-            } else {
-                PhoneAnswer::Unauthorized
-            });
+            if request.throttled {
+                return Ok(PhoneAnswer::Throttled);
+            }
+            self.remember_unclaimed(mac, request, agent.as_ref())?;
+            return Ok(PhoneAnswer::Unauthorized);
         };
         let account = self
             .store

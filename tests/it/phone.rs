@@ -452,6 +452,23 @@ async fn unknown_macs_and_wrong_passwords_are_indistinguishable() {
         StatusCode::FORBIDDEN,
         "the User-Agent names another MAC"
     );
+    let unknown_mismatch = fetch(
+        &app,
+        "/001565004603.cfg",
+        unknown_ua,
+        Some(&basic("001565004603", "guess")),
+    )
+    .await;
+    assert_eq!(
+        comparable(&unknown_mismatch),
+        comparable(&mismatch),
+        "the same 403 for a MAC that does not exist"
+    );
+    assert_eq!(
+        app.service().unclaimed_devices().unwrap().len(),
+        1,
+        "a mismatched request claims nothing"
+    );
     app.stop().await;
 }
 
