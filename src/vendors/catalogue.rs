@@ -46,6 +46,11 @@ pub struct Catalogue {
     vendors: Vec<Vendor>,
     /// Models of every vendor, in file order.
     models: Vec<Model>,
+    /// Index in `models` by name key (`model_key`); names are unique across vendors.
+    names: HashMap<String, usize>,
+    /// Indexes in `models` by User-Agent token key, in catalogue order (a token is unique
+    /// within its vendor only).
+    tokens: HashMap<String, Vec<usize>>,
     /// Yealink `local_time.*` values by IANA zone.
     yealink_times: YealinkTimes,
 }
@@ -77,6 +82,8 @@ impl Catalogue {
         let mut catalogue = Catalogue {
             vendors: Vec::new(),
             models: Vec::new(),
+            names: HashMap::new(),
+            tokens: HashMap::new(),
             yealink_times: YealinkTimes::load()?,
         };
         for &(file, text) in files {
@@ -96,35 +103,51 @@ impl Catalogue {
     }
 
     /// Adds one vendor, refusing ids, names and User-Agent tokens that would be ambiguous.
+    /// (A refusal leaves the catalogue half-built; it is then discarded.)
     fn add(&mut self, vendor: Vendor, models: Vec<Model>) -> Result<(), String> {
         if self.vendor(&vendor.id).is_some() {
             return Err(format!("vendor {:?} is defined twice", vendor.id));
         }
-        let mut names: HashMap<String, &str> = HashMap::new();
-        for model in self.models.iter().chain(&models) {
-            if let Some(other) = names.insert(model_key(&model.name), &model.name) {
+        let first = self.models.len();
+        for (index, model) in (first..).zip(&models) {
+            if let Some(other) = self.names.insert(model_key(&model.name), index) {
+                let other = &self.model_at(other, &models).name;
                 return Err(format!(
                     "models {other:?} and {:?} have the same name",
                     model.name
                 ));
             }
         }
-        let mut tokens: HashMap<String, &str> = HashMap::new();
-        for model in &models {
+        for (index, model) in (first..).zip(&models) {
             for token in &model.user_agents {
                 let key = model_key(token);
-                let taken_by_name = names.get(&key).filter(|name| **name != model.name);
-                if let Some(other) = tokens.insert(key, &model.name).or(taken_by_name.copied()) {
+                let by_name = self
+                    .names
+                    .get(&key)
+                    .copied()
+                    .filter(|other| *other != index);
+                let ours = self.tokens.entry(key).or_default();
+                let by_token = ours.iter().copied().find(|other| *other >= first);
+                if let Some(other) = by_token.or(by_name) {
+                    let other = &self.model_at(other, &models).name;
                     return Err(format!(
                         "User-Agent token {token:?} of {:?} also names {other:?}",
                         model.name
                     ));
                 }
+                ours.push(index);
             }
         }
         self.vendors.push(vendor);
         self.models.extend(models);
         Ok(())
+    }
+
+    /// A model by index while `pending` (the vendor being added) is not in `models` yet.
+    fn model_at<'a>(&'a self, index: usize, pending: &'a [Model]) -> &'a Model {
+        self.models
+            .get(index)
+            .unwrap_or_else(|| &pending[index - self.models.len()])
     }
 
     /// All vendors, in catalogue order.
@@ -159,16 +182,13 @@ impl Catalogue {
             .find_map(|vendor| strip_vendor_word(text, vendor).map(|rest| (Some(vendor), rest)))
             .unwrap_or((None, text));
         let key = model_key(strip_sip_prefix(rest));
-        let candidates = || {
-            self.models
-                .iter()
-                .filter(move |model| vendor.is_none_or(|v| v.id == model.vendor))
-        };
-        candidates()
-            .find(|model| model_key(&model.name) == key)
-            .or_else(|| {
-                candidates().find(|model| model.user_agents.iter().any(|t| model_key(t) == key))
-            })
+        let of_vendor = |index: &usize| vendor.is_none_or(|v| v.id == self.models[*index].vendor);
+        self.names
+            .get(&key)
+            .copied()
+            .filter(of_vendor)
+            .or_else(|| self.tokens.get(&key)?.iter().copied().find(of_vendor))
+            .map(|index| &self.models[index])
     }
 
     /// The model of `vendor` whose User-Agent tokens include `token` (ignoring case).
