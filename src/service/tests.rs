@@ -54,6 +54,13 @@ fn account(service: &Service) -> AccountId {
         .id
 }
 
+/// A second account, without a pool.
+fn other_account(service: &Service) -> AccountId {
+    let mut input = account_input("other.example.com");
+    input.numbers = None;
+    service.create_account(&input).unwrap().id
+}
+
 fn user_input(value: serde_json::Value) -> UserInput {
     from_json(value)
 }
@@ -428,14 +435,7 @@ fn standard_users_may_switch_portal_access_on() {
 fn usernames_are_checked_and_unique_across_accounts() {
     let (_dir, service) = service();
     let id = account(&service);
-    let other = service
-        .create_account(&{
-            let mut input = account_input("other.example.com");
-            input.numbers = None;
-            input
-        })
-        .unwrap()
-        .id;
+    let other = other_account(&service);
     let base = json!({"first_name": "Ada", "portal_access": true, "email": "ada@example.com", "block_welcome_email": true});
     let with = |extra: serde_json::Value| {
         let mut value = base.clone();
@@ -970,14 +970,7 @@ fn supplied_sip_credentials_are_checked() {
 fn lines_belong_to_persons_of_the_same_account() {
     let (_dir, service) = service();
     let id = account(&service);
-    let other = service
-        .create_account(&{
-            let mut input = account_input("other.example.com");
-            input.numbers = None;
-            input
-        })
-        .unwrap()
-        .id;
+    let other = other_account(&service);
     device(&service, id, "001565000001", "T46S");
     let stranger = create(&service, other, json!({"first_name": "Eve"})).unwrap();
     let queue = create(
@@ -1104,14 +1097,7 @@ fn a_refusal_in_the_middle_of_a_user_with_device_writes_nothing() {
 fn a_device_of_another_account_cannot_be_used_in_the_user_form() {
     let (_dir, service) = service();
     let id = account(&service);
-    let other = service
-        .create_account(&{
-            let mut input = account_input("other.example.com");
-            input.numbers = None;
-            input
-        })
-        .unwrap()
-        .id;
+    let other = other_account(&service);
     device(&service, other, "001565000001", "T46S");
     let result = create(
         &service,
