@@ -14,7 +14,7 @@ use hyper::body::Incoming;
 use super::{Handler, Peer};
 use crate::service::Service;
 
-pub use api::{ApiRoute, Endpoint, OPENAPI, ROUTES};
+pub use api::{ApiRoute, OPENAPI, ROUTES};
 
 /// Serves the admin API and the web UI.
 #[derive(Debug)]

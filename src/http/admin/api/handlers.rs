@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::error::ApiError;
 use super::input;
-use super::route::Endpoint;
+use super::route::ApiRoute;
 use super::{Call, Reply};
 use crate::domain::{AccountId, Mac, UserId};
 use crate::service::{
@@ -85,106 +85,80 @@ fn items<T: Serialize>(items: Vec<T>) -> Result<Reply, ApiError> {
     ok(json!({"items": to_value(items)?, "next_cursor": null}))
 }
 
-/// Path parameters are present whenever the route table says so; their absence is a bug.
-fn param<T>(value: Option<T>) -> Result<T, ApiError> {
-    value.ok_or_else(|| ApiError::Internal("route parameter missing".into()))
-}
-
 pub(crate) fn dispatch(service: &Service, call: Call) -> Result<Reply, ApiError> {
-    let route = &call.route;
     let body = &call.body[..];
     let query = call.query.as_deref();
-    match route.endpoint {
-        Endpoint::OpenApi => Err(ApiError::NotFound("route".into())),
-        Endpoint::Models => items(service.catalogue().models().map(model).collect()),
-        Endpoint::CreateAccount => {
+    match call.route {
+        ApiRoute::OpenApi => Err(ApiError::NotFound("route".into())),
+        ApiRoute::Models => items(service.catalogue().models().map(model).collect()),
+        ApiRoute::CreateAccount => {
             created(service.create_account(&input::json::<AccountInput>(body)?)?)
         }
-        Endpoint::ListAccounts => list_accounts(service, query),
-        Endpoint::GetAccount => ok(service.account(param(route.account)?)?),
-        Endpoint::UpdateAccount => {
-            ok(service
-                .update_account(param(route.account)?, &input::json::<AccountInput>(body)?)?)
+        ApiRoute::ListAccounts => list_accounts(service, query),
+        ApiRoute::GetAccount(account) => ok(service.account(account)?),
+        ApiRoute::UpdateAccount(account) => {
+            ok(service.update_account(account, &input::json::<AccountInput>(body)?)?)
         }
-        Endpoint::DeleteAccount => service
-            .delete_account(param(route.account)?)
-            .map(|()| Reply::NoContent)
-            .map_err(Into::into),
-        Endpoint::ListNumbers => items(service.numbers(param(route.account)?)?),
-        Endpoint::AddNumbers => {
+        ApiRoute::DeleteAccount(account) => no_content(service.delete_account(account)),
+        ApiRoute::ListNumbers(account) => items(service.numbers(account)?),
+        ApiRoute::AddNumbers(account) => {
             let input = input::json::<NumbersInput>(body)?;
-            ok(service
-                .add_numbers(param(route.account)?, &input.numbers)?
-                .numbers)
+            ok(service.add_numbers(account, &input.numbers)?.numbers)
         }
-        Endpoint::RemoveNumber => {
-            service.remove_number(param(route.account)?, &param(route.number.clone())?)?;
-            Ok(Reply::NoContent)
+        ApiRoute::RemoveNumber(account, number) => {
+            no_content(service.remove_number(account, &number))
         }
-        Endpoint::CreateUser => {
-            created(service.create_user(param(route.account)?, &input::json::<UserInput>(body)?)?)
+        ApiRoute::CreateUser(account) => {
+            created(service.create_user(account, &input::json::<UserInput>(body)?)?)
         }
-        Endpoint::BulkUsers => bulk(service, param(route.account)?, body),
-        Endpoint::ListUsers => list_users(service, param(route.account)?, query),
-        Endpoint::GetUser => ok(service.user(param(route.user)?)?),
-        Endpoint::UpdateUser => {
-            ok(service.update_user(param(route.user)?, &input::json::<UserInput>(body)?)?)
+        ApiRoute::BulkUsers(account) => bulk(service, account, body),
+        ApiRoute::ListUsers(account) => list_users(service, account, query),
+        ApiRoute::GetUser(user) => ok(service.user(user)?),
+        ApiRoute::UpdateUser(user) => {
+            ok(service.update_user(user, &input::json::<UserInput>(body)?)?)
         }
-        Endpoint::DeleteUser => service
-            .delete_user(param(route.user)?)
-            .map(|()| Reply::NoContent)
-            .map_err(Into::into),
-        Endpoint::EnableUser => {
-            ok(service.enable_user(param(route.user)?, &input::json::<UserInput>(body)?)?)
+        ApiRoute::DeleteUser(user) => no_content(service.delete_user(user)),
+        ApiRoute::EnableUser(user) => {
+            ok(service.enable_user(user, &input::json::<UserInput>(body)?)?)
         }
-        Endpoint::CreateDevice => created(
-            service.create_device(param(route.account)?, &input::json::<DeviceInput>(body)?)?,
-        ),
-        Endpoint::ListDevices => list_devices(service, param(route.account)?, query),
-        Endpoint::GetDevice => ok(service.device(param(route.mac)?)?),
-        Endpoint::DeleteDevice => service
-            .delete_device(param(route.mac)?)
-            .map(|()| Reply::NoContent)
-            .map_err(Into::into),
-        Endpoint::ArmDevice => {
-            ok(service.arm_device(param(route.mac)?, &input::json::<ArmInput>(body)?)?)
+        ApiRoute::CreateDevice(account) => {
+            created(service.create_device(account, &input::json::<DeviceInput>(body)?)?)
         }
-        Endpoint::DeviceAudit => {
+        ApiRoute::ListDevices(account) => list_devices(service, account, query),
+        ApiRoute::GetDevice(mac) => ok(service.device(mac)?),
+        ApiRoute::DeleteDevice(mac) => no_content(service.delete_device(mac)),
+        ApiRoute::ArmDevice(mac) => ok(service.arm_device(mac, &input::json::<ArmInput>(body)?)?),
+        ApiRoute::DeviceAudit(mac) => {
             let page = input::query::<PageQuery>(query)?;
-            items(service.device_audit(param(route.mac)?, limit(page.limit)?)?)
+            items(service.device_audit(mac, limit(page.limit)?)?)
         }
-        Endpoint::AssignLine => created(service.assign_line(
-            param(route.mac)?,
-            Some(param(route.line)?),
-            &input::json::<LineInput>(body)?,
-        )?),
-        Endpoint::AssignLowestLine => created(service.assign_line(
-            param(route.mac)?,
-            None,
-            &input::json::<LineInput>(body)?,
-        )?),
-        Endpoint::RenameLine => {
+        ApiRoute::AssignLine(mac, line) => {
+            created(service.assign_line(mac, Some(line), &input::json::<LineInput>(body)?)?)
+        }
+        ApiRoute::AssignLowestLine(mac) => {
+            created(service.assign_line(mac, None, &input::json::<LineInput>(body)?)?)
+        }
+        ApiRoute::RenameLine(mac, line) => {
             let name = input::json::<RenameInput>(body)?
                 .name
                 .ok_or_else(|| ApiError::invalid("name", "is required"))?;
-            ok(service.rename_line(param(route.mac)?, param(route.line)?, &name)?)
+            ok(service.rename_line(mac, line, &name)?)
         }
-        Endpoint::DeleteLine => service
-            .unassign_line(param(route.mac)?, param(route.line)?)
-            .map(|()| Reply::NoContent)
-            .map_err(Into::into),
-        Endpoint::RotateLine => ok(service.rotate_line(param(route.mac)?, param(route.line)?)?),
-        Endpoint::ListUnclaimed => items(service.unclaimed_devices()?),
-        Endpoint::ClaimDevice => {
-            created(service.claim_device(param(route.mac)?, &input::json::<ClaimInput>(body)?)?)
+        ApiRoute::DeleteLine(mac, line) => no_content(service.unassign_line(mac, line)),
+        ApiRoute::RotateLine(mac, line) => ok(service.rotate_line(mac, line)?),
+        ApiRoute::ListUnclaimed => items(service.unclaimed_devices()?),
+        ApiRoute::ClaimDevice(mac) => {
+            created(service.claim_device(mac, &input::json::<ClaimInput>(body)?)?)
         }
-        Endpoint::CreateToken => created(service.create_token(&input::json::<TokenInput>(body)?)?),
-        Endpoint::ListTokens => items(service.tokens()?),
-        Endpoint::DeleteToken => service
-            .delete_token(param(route.token)?)
-            .map(|()| Reply::NoContent)
-            .map_err(Into::into),
+        ApiRoute::CreateToken => created(service.create_token(&input::json::<TokenInput>(body)?)?),
+        ApiRoute::ListTokens => items(service.tokens()?),
+        ApiRoute::DeleteToken(token) => no_content(service.delete_token(token)),
     }
+}
+
+/// 204 for a use case that answers nothing.
+fn no_content(result: Result<(), crate::service::Error>) -> Result<Reply, ApiError> {
+    result.map(|()| Reply::NoContent).map_err(Into::into)
 }
 
 fn model(model: &crate::vendors::Model) -> Value {

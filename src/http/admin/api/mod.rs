@@ -19,7 +19,7 @@ use http::{Method, Request, Response, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
 
-pub use route::{ApiRoute, Endpoint, ROUTES};
+pub use route::{ApiRoute, ROUTES};
 
 use self::error::{ApiError, json_response};
 use self::route::RouteError;
@@ -74,7 +74,7 @@ impl Api {
                     RouteError::BadParameter(name, message) => ApiError::invalid(name, message),
                 },
             )?;
-        if route.endpoint == Endpoint::OpenApi {
+        if route == ApiRoute::OpenApi {
             let document =
                 serde_json::from_str(OPENAPI).map_err(|e| ApiError::Internal(e.to_string()))?;
             return Ok(Reply::Json(StatusCode::OK, document));

@@ -1,104 +1,49 @@
 //! The admin API's route table: every URL of `/api/v1`, one row each, parsed into an
-//! [`ApiRoute`] before any handler runs.
+//! [`ApiRoute`] — a variant per call, carrying its typed path values — before any handler
+//! runs. A handler cannot meet a missing or malformed path value: the route would not exist.
 
 use http::Method;
 
-use crate::domain::{AccountId, E164, Mac, TokenId, UserId};
+use crate::domain::{AccountId, E164, Mac, ParseError, TokenId, UserId};
 
-/// What a request asks for, without its parameters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Endpoint {
+/// What a request asks for, with its typed path values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiRoute {
     OpenApi,
     Models,
     CreateAccount,
     ListAccounts,
-    GetAccount,
-    UpdateAccount,
-    DeleteAccount,
-    ListNumbers,
-    AddNumbers,
-    RemoveNumber,
-    CreateUser,
-    BulkUsers,
-    ListUsers,
-    GetUser,
-    UpdateUser,
-    DeleteUser,
-    EnableUser,
-    CreateDevice,
-    ListDevices,
-    GetDevice,
-    DeleteDevice,
-    ArmDevice,
-    DeviceAudit,
-    AssignLine,
-    AssignLowestLine,
-    RenameLine,
-    DeleteLine,
-    RotateLine,
+    GetAccount(AccountId),
+    UpdateAccount(AccountId),
+    DeleteAccount(AccountId),
+    ListNumbers(AccountId),
+    AddNumbers(AccountId),
+    RemoveNumber(AccountId, E164),
+    CreateUser(AccountId),
+    BulkUsers(AccountId),
+    ListUsers(AccountId),
+    GetUser(UserId),
+    UpdateUser(UserId),
+    DeleteUser(UserId),
+    EnableUser(UserId),
+    CreateDevice(AccountId),
+    ListDevices(AccountId),
+    GetDevice(Mac),
+    DeleteDevice(Mac),
+    ArmDevice(Mac),
+    DeviceAudit(Mac),
+    /// `PUT …/lines/{n}`: that line.
+    AssignLine(Mac, u16),
+    /// `POST …/lines`: the lowest free line.
+    AssignLowestLine(Mac),
+    RenameLine(Mac, u16),
+    DeleteLine(Mac, u16),
+    RotateLine(Mac, u16),
     ListUnclaimed,
-    ClaimDevice,
+    ClaimDevice(Mac),
     CreateToken,
     ListTokens,
-    DeleteToken,
-}
-
-/// Every route: method, path template (below `/api/v1`), endpoint. Placeholders: `{id}`
-/// (account), `{user}`, `{mac}`, `{n}` (line number), `{number}` (E.164), `{token}`.
-pub const ROUTES: &[(&str, &str, Endpoint)] = &[
-    ("GET", "/openapi.json", Endpoint::OpenApi),
-    ("GET", "/models", Endpoint::Models),
-    ("POST", "/accounts", Endpoint::CreateAccount),
-    ("GET", "/accounts", Endpoint::ListAccounts),
-    ("GET", "/accounts/{id}", Endpoint::GetAccount),
-    ("PATCH", "/accounts/{id}", Endpoint::UpdateAccount),
-    ("DELETE", "/accounts/{id}", Endpoint::DeleteAccount),
-    ("GET", "/accounts/{id}/numbers", Endpoint::ListNumbers),
-    ("POST", "/accounts/{id}/numbers", Endpoint::AddNumbers),
-    (
-        "DELETE",
-        "/accounts/{id}/numbers/{number}",
-        Endpoint::RemoveNumber,
-    ),
-    ("POST", "/accounts/{id}/users", Endpoint::CreateUser),
-    ("POST", "/accounts/{id}/users/bulk", Endpoint::BulkUsers),
-    ("GET", "/accounts/{id}/users", Endpoint::ListUsers),
-    ("GET", "/users/{user}", Endpoint::GetUser),
-    ("PATCH", "/users/{user}", Endpoint::UpdateUser),
-    ("DELETE", "/users/{user}", Endpoint::DeleteUser),
-    ("POST", "/users/{user}/enable", Endpoint::EnableUser),
-    ("POST", "/accounts/{id}/devices", Endpoint::CreateDevice),
-    ("GET", "/accounts/{id}/devices", Endpoint::ListDevices),
-    ("GET", "/devices/{mac}", Endpoint::GetDevice),
-    ("DELETE", "/devices/{mac}", Endpoint::DeleteDevice),
-    ("POST", "/devices/{mac}/arm", Endpoint::ArmDevice),
-    ("GET", "/devices/{mac}/audit", Endpoint::DeviceAudit),
-    ("PUT", "/devices/{mac}/lines/{n}", Endpoint::AssignLine),
-    ("POST", "/devices/{mac}/lines", Endpoint::AssignLowestLine),
-    ("PATCH", "/devices/{mac}/lines/{n}", Endpoint::RenameLine),
-    ("DELETE", "/devices/{mac}/lines/{n}", Endpoint::DeleteLine),
-    (
-        "POST",
-        "/devices/{mac}/lines/{n}/rotate",
-        Endpoint::RotateLine,
-    ),
-    ("GET", "/unclaimed", Endpoint::ListUnclaimed),
-    ("POST", "/unclaimed/{mac}/claim", Endpoint::ClaimDevice),
-    ("POST", "/tokens", Endpoint::CreateToken),
-    ("GET", "/tokens", Endpoint::ListTokens),
-    ("DELETE", "/tokens/{token}", Endpoint::DeleteToken),
-];
-
-/// A parsed request: the endpoint and its typed path parameters.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiRoute {
-    pub endpoint: Endpoint,
-    pub account: Option<AccountId>,
-    pub user: Option<UserId>,
-    pub mac: Option<Mac>,
-    pub line: Option<u16>,
-    pub number: Option<E164>,
-    pub token: Option<TokenId>,
+    DeleteToken(TokenId),
 }
 
 /// Why a request matches no route.
@@ -108,28 +53,173 @@ pub enum RouteError {
     NotFound,
     /// The path exists with other methods (listed for `Allow`).
     MethodNotAllowed(Vec<&'static str>),
-    /// A path parameter is malformed: which one, and why.
+    /// A path value is malformed: which one, and why.
     BadParameter(&'static str, String),
 }
 
+/// The captured placeholders of a path, parsed on demand into their types.
+#[derive(Debug)]
+pub struct Params<'a>(Vec<(&'a str, &'a str)>);
+
+impl Params<'_> {
+    /// The percent-decoded value of a placeholder, parsed; a refusal names the parameter.
+    fn parse<T: std::str::FromStr<Err = ParseError>>(
+        &self,
+        placeholder: &str,
+        name: &'static str,
+    ) -> Result<T, RouteError> {
+        let text = self
+            .0
+            .iter()
+            .find(|(p, _)| *p == placeholder)
+            .map(|(_, value)| *value)
+            .ok_or(RouteError::NotFound)?;
+        let value = percent_encoding::percent_decode_str(text).decode_utf8_lossy();
+        value
+            .parse()
+            .map_err(|e: ParseError| RouteError::BadParameter(name, e.to_string()))
+    }
+
+    fn account(&self) -> Result<AccountId, RouteError> {
+        self.parse("id", "account")
+    }
+
+    fn user(&self) -> Result<UserId, RouteError> {
+        self.parse("user", "user")
+    }
+
+    fn mac(&self) -> Result<Mac, RouteError> {
+        self.parse("mac", "mac")
+    }
+
+    fn number(&self) -> Result<E164, RouteError> {
+        self.parse("number", "number")
+    }
+
+    fn token(&self) -> Result<TokenId, RouteError> {
+        self.parse("token", "token")
+    }
+
+    fn line(&self) -> Result<u16, RouteError> {
+        let text = self
+            .0
+            .iter()
+            .find(|(p, _)| *p == "n")
+            .map(|(_, value)| *value)
+            .ok_or(RouteError::NotFound)?;
+        text.parse()
+            .map_err(|_| RouteError::BadParameter("line", "must be a line number".into()))
+    }
+}
+
+type Build = fn(&Params<'_>) -> Result<ApiRoute, RouteError>;
+
+/// Every route: method, path template, how to build the route. Placeholders: `{id}`
+/// (account), `{user}`, `{mac}`, `{n}` (line number), `{number}` (E.164), `{token}`.
+pub const ROUTES: &[(&str, &str, Build)] = &[
+    ("GET", "/api/v1/openapi.json", |_| Ok(ApiRoute::OpenApi)),
+    ("GET", "/api/v1/models", |_| Ok(ApiRoute::Models)),
+    ("POST", "/api/v1/accounts", |_| Ok(ApiRoute::CreateAccount)),
+    ("GET", "/api/v1/accounts", |_| Ok(ApiRoute::ListAccounts)),
+    ("GET", "/api/v1/accounts/{id}", |p| {
+        Ok(ApiRoute::GetAccount(p.account()?))
+    }),
+    ("PATCH", "/api/v1/accounts/{id}", |p| {
+        Ok(ApiRoute::UpdateAccount(p.account()?))
+    }),
+    ("DELETE", "/api/v1/accounts/{id}", |p| {
+        Ok(ApiRoute::DeleteAccount(p.account()?))
+    }),
+    ("GET", "/api/v1/accounts/{id}/numbers", |p| {
+        Ok(ApiRoute::ListNumbers(p.account()?))
+    }),
+    ("POST", "/api/v1/accounts/{id}/numbers", |p| {
+        Ok(ApiRoute::AddNumbers(p.account()?))
+    }),
+    ("DELETE", "/api/v1/accounts/{id}/numbers/{number}", |p| {
+        Ok(ApiRoute::RemoveNumber(p.account()?, p.number()?))
+    }),
+    ("POST", "/api/v1/accounts/{id}/users", |p| {
+        Ok(ApiRoute::CreateUser(p.account()?))
+    }),
+    ("POST", "/api/v1/accounts/{id}/users/bulk", |p| {
+        Ok(ApiRoute::BulkUsers(p.account()?))
+    }),
+    ("GET", "/api/v1/accounts/{id}/users", |p| {
+        Ok(ApiRoute::ListUsers(p.account()?))
+    }),
+    ("GET", "/api/v1/users/{user}", |p| {
+        Ok(ApiRoute::GetUser(p.user()?))
+    }),
+    ("PATCH", "/api/v1/users/{user}", |p| {
+        Ok(ApiRoute::UpdateUser(p.user()?))
+    }),
+    ("DELETE", "/api/v1/users/{user}", |p| {
+        Ok(ApiRoute::DeleteUser(p.user()?))
+    }),
+    ("POST", "/api/v1/users/{user}/enable", |p| {
+        Ok(ApiRoute::EnableUser(p.user()?))
+    }),
+    ("POST", "/api/v1/accounts/{id}/devices", |p| {
+        Ok(ApiRoute::CreateDevice(p.account()?))
+    }),
+    ("GET", "/api/v1/accounts/{id}/devices", |p| {
+        Ok(ApiRoute::ListDevices(p.account()?))
+    }),
+    ("GET", "/api/v1/devices/{mac}", |p| {
+        Ok(ApiRoute::GetDevice(p.mac()?))
+    }),
+    ("DELETE", "/api/v1/devices/{mac}", |p| {
+        Ok(ApiRoute::DeleteDevice(p.mac()?))
+    }),
+    ("POST", "/api/v1/devices/{mac}/arm", |p| {
+        Ok(ApiRoute::ArmDevice(p.mac()?))
+    }),
+    ("GET", "/api/v1/devices/{mac}/audit", |p| {
+        Ok(ApiRoute::DeviceAudit(p.mac()?))
+    }),
+    ("PUT", "/api/v1/devices/{mac}/lines/{n}", |p| {
+        Ok(ApiRoute::AssignLine(p.mac()?, p.line()?))
+    }),
+    ("POST", "/api/v1/devices/{mac}/lines", |p| {
+        Ok(ApiRoute::AssignLowestLine(p.mac()?))
+    }),
+    ("PATCH", "/api/v1/devices/{mac}/lines/{n}", |p| {
+        Ok(ApiRoute::RenameLine(p.mac()?, p.line()?))
+    }),
+    ("DELETE", "/api/v1/devices/{mac}/lines/{n}", |p| {
+        Ok(ApiRoute::DeleteLine(p.mac()?, p.line()?))
+    }),
+    ("POST", "/api/v1/devices/{mac}/lines/{n}/rotate", |p| {
+        Ok(ApiRoute::RotateLine(p.mac()?, p.line()?))
+    }),
+    ("GET", "/api/v1/unclaimed", |_| Ok(ApiRoute::ListUnclaimed)),
+    ("POST", "/api/v1/unclaimed/{mac}/claim", |p| {
+        Ok(ApiRoute::ClaimDevice(p.mac()?))
+    }),
+    ("POST", "/api/v1/tokens", |_| Ok(ApiRoute::CreateToken)),
+    ("GET", "/api/v1/tokens", |_| Ok(ApiRoute::ListTokens)),
+    ("DELETE", "/api/v1/tokens/{token}", |p| {
+        Ok(ApiRoute::DeleteToken(p.token()?))
+    }),
+];
+
 impl ApiRoute {
-    /// Parses `path` (with its `/api/v1` prefix) and `method`.
+    /// Parses a request's method and path (without the query string).
     pub fn parse(method: &Method, path: &str) -> Result<ApiRoute, RouteError> {
-        let rest = path.strip_prefix("/api/v1").ok_or(RouteError::NotFound)?;
-        let segments: Vec<&str> = rest.split('/').skip(1).collect();
-        if rest.is_empty() || segments.iter().any(|s| s.is_empty()) {
+        let segments: Vec<&str> = path.split('/').skip(1).collect();
+        if !path.starts_with('/') || segments.iter().any(|s| s.is_empty()) {
             return Err(RouteError::NotFound);
         }
         let mut allowed = Vec::new();
-        for (route_method, template, endpoint) in ROUTES {
-            let Some(captures) = capture(template, &segments) else {
+        for (route_method, template, build) in ROUTES {
+            let Some(params) = capture(template, &segments) else {
                 continue;
             };
-            if *route_method != method.as_str() {
-                allowed.push(*route_method);
-                continue;
+            if *route_method == method.as_str() {
+                return build(&params);
             }
-            return ApiRoute::with(*endpoint, &captures);
+            allowed.push(*route_method);
         }
         if allowed.is_empty() {
             Err(RouteError::NotFound)
@@ -137,83 +227,10 @@ impl ApiRoute {
             Err(RouteError::MethodNotAllowed(allowed))
         }
     }
-
-    fn with(endpoint: Endpoint, captures: &[(&str, &str)]) -> Result<ApiRoute, RouteError> {
-        let mut route = ApiRoute {
-            endpoint,
-            account: None,
-            user: None,
-            mac: None,
-            line: None,
-            number: None,
-            token: None,
-        };
-        for (name, value) in captures {
-            let value = percent_encoding::percent_decode_str(value).decode_utf8_lossy();
-            let bad = |message: String| RouteError::BadParameter(parameter_name(name), message);
-            match *name {
-                "id" => {
-                    route.account = Some(
-                        value
-                            .parse()
-                            .map_err(|e: crate::domain::ParseError| bad(e.to_string()))?,
-                    )
-                }
-                "user" => {
-                    route.user = Some(
-                        value
-                            .parse()
-                            .map_err(|e: crate::domain::ParseError| bad(e.to_string()))?,
-                    )
-                }
-                "mac" => {
-                    route.mac = Some(
-                        value
-                            .parse()
-                            .map_err(|e: crate::domain::ParseError| bad(e.to_string()))?,
-                    )
-                }
-                "n" => {
-                    route.line = Some(
-                        value
-                            .parse()
-                            .map_err(|_| bad("must be a line number".into()))?,
-                    )
-                }
-                "number" => {
-                    route.number = Some(
-                        value
-                            .parse()
-                            .map_err(|e: crate::domain::ParseError| bad(e.to_string()))?,
-                    )
-                }
-                "token" => {
-                    route.token = Some(
-                        value
-                            .parse()
-                            .map_err(|e: crate::domain::ParseError| bad(e.to_string()))?,
-                    )
-                }
-                _ => return Err(RouteError::NotFound),
-            }
-        }
-        Ok(route)
-    }
 }
 
-fn parameter_name(placeholder: &str) -> &'static str {
-    match placeholder {
-        "id" => "account",
-        "user" => "user",
-        "mac" => "mac",
-        "n" => "line",
-        "number" => "number",
-        _ => "token",
-    }
-}
-
-/// Matches a template against path segments, returning the placeholders' values.
-fn capture<'t, 'p>(template: &'t str, segments: &[&'p str]) -> Option<Vec<(&'t str, &'p str)>> {
+/// Matches a template against path segments, capturing the placeholders' values.
+fn capture<'a>(template: &'a str, segments: &[&'a str]) -> Option<Params<'a>> {
     let parts: Vec<&str> = template.split('/').skip(1).collect();
     if parts.len() != segments.len() {
         return None;
@@ -226,7 +243,7 @@ fn capture<'t, 'p>(template: &'t str, segments: &[&'p str]) -> Option<Vec<(&'t s
             None => return None,
         }
     }
-    Some(captures)
+    Some(Params(captures))
 }
 
 #[cfg(test)]
@@ -234,57 +251,75 @@ mod tests {
     use super::*;
 
     /// A concrete path for a template.
-    pub(crate) fn example(template: &str) -> String {
-        let path = template
+    fn example(template: &str) -> String {
+        template
             .replace("{id}", "7")
             .replace("{user}", "9")
             .replace("{mac}", "00:15:65:aa:bb:cc")
             .replace("{n}", "2")
             .replace("{number}", "%2B15145550100")
-            .replace("{token}", "3");
-        format!("/api/v1{path}")
+            .replace("{token}", "3")
     }
 
     #[test]
-    fn every_row_of_the_table_parses_to_its_endpoint() {
-        for (method, template, endpoint) in ROUTES {
+    fn every_row_of_the_table_parses_to_its_route() {
+        for (method, template, build) in ROUTES {
+            let path = example(template);
+            let segments: Vec<&str> = path.split('/').skip(1).collect();
+            let expected = build(&capture(template, &segments).unwrap()).unwrap();
             let method = Method::from_bytes(method.as_bytes()).unwrap();
-            let route = ApiRoute::parse(&method, &example(template)).unwrap();
-            assert_eq!(route.endpoint, *endpoint, "{method} {template}");
+            assert_eq!(
+                ApiRoute::parse(&method, &path),
+                Ok(expected),
+                "{method} {template}"
+            );
         }
     }
 
     #[test]
-    fn parameters_are_typed() {
-        let route =
-            ApiRoute::parse(&Method::PUT, "/api/v1/devices/0015.65aa.bbcc/lines/3").unwrap();
-        assert_eq!(route.mac.unwrap().to_string(), "001565aabbcc");
-        assert_eq!(route.line, Some(3));
-        let route =
-            ApiRoute::parse(&Method::DELETE, "/api/v1/accounts/7/numbers/%2B15145550100").unwrap();
-        assert_eq!(route.number.unwrap().as_str(), "+15145550100");
-        let bad = ApiRoute::parse(&Method::GET, "/api/v1/devices/ffffffffffff").unwrap_err();
-        assert!(matches!(bad, RouteError::BadParameter("mac", _)));
+    fn path_values_are_typed() {
+        let mac: Mac = "001565aabbcc".parse().unwrap();
+        assert_eq!(
+            ApiRoute::parse(&Method::PUT, "/api/v1/devices/0015.65aa.bbcc/lines/3"),
+            Ok(ApiRoute::AssignLine(mac, 3))
+        );
+        assert_eq!(
+            ApiRoute::parse(&Method::DELETE, "/api/v1/accounts/7/numbers/%2B15145550100"),
+            Ok(ApiRoute::RemoveNumber(
+                AccountId(7),
+                "+15145550100".parse().unwrap()
+            ))
+        );
+        assert!(matches!(
+            ApiRoute::parse(&Method::GET, "/api/v1/devices/ffffffffffff"),
+            Err(RouteError::BadParameter("mac", _))
+        ));
         assert!(matches!(
             ApiRoute::parse(&Method::GET, "/api/v1/accounts/x"),
             Err(RouteError::BadParameter("account", _))
+        ));
+        assert!(matches!(
+            ApiRoute::parse(&Method::DELETE, "/api/v1/devices/001565aabbcc/lines/70000"),
+            Err(RouteError::BadParameter("line", _))
         ));
     }
 
     #[test]
     fn unknown_paths_and_methods() {
-        assert_eq!(
-            ApiRoute::parse(&Method::GET, "/api/v1/nothing"),
-            Err(RouteError::NotFound)
-        );
-        assert_eq!(
-            ApiRoute::parse(&Method::GET, "/api/v1/accounts/"),
-            Err(RouteError::NotFound)
-        );
-        assert_eq!(
-            ApiRoute::parse(&Method::GET, "/api/v2/accounts"),
-            Err(RouteError::NotFound)
-        );
+        for path in [
+            "/api/v1/nothing",
+            "/api/v1/accounts/",
+            "/api/v2/accounts",
+            "/api/v1",
+            "api/v1/accounts",
+            "/api//v1/accounts",
+        ] {
+            assert_eq!(
+                ApiRoute::parse(&Method::GET, path),
+                Err(RouteError::NotFound),
+                "{path}"
+            );
+        }
         assert_eq!(
             ApiRoute::parse(&Method::PUT, "/api/v1/accounts/7"),
             Err(RouteError::MethodNotAllowed(vec!["GET", "PATCH", "DELETE"]))
