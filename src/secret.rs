@@ -15,7 +15,7 @@ use rand::distr::{Alphanumeric, SampleString};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::domain::{Extension, Secret, SipUsername};
+use crate::domain::{Extension, Secret, SipCredentials, SipUsername};
 
 /// Length of generated passwords: 24 alphanumerics ≈ 142 bits (DESIGN.md asks ≥ 119).
 pub const PASSWORD_LENGTH: usize = 24;
@@ -52,6 +52,16 @@ pub fn ha1(username: &str, realm: &str, password: &str) -> String {
     hex(&Md5::digest(
         format!("{username}:{realm}:{password}").as_bytes(),
     ))
+}
+
+/// A line's SIP credentials in `realm`, with the hashes a registrar checks them against.
+pub fn sip_credentials(username: SipUsername, password: Secret, realm: &str) -> SipCredentials {
+    SipCredentials {
+        ha1: ha1(username.as_str(), realm, password.expose()),
+        ha1b: ha1(&format!("{username}@{realm}"), realm, password.expose()),
+        username,
+        password,
+    }
 }
 
 /// Hex MD5, for HTTP and SIP Digest (where the protocol, not this server, chose MD5).
@@ -130,6 +140,23 @@ mod tests {
         assert_eq!(
             ha1("Mufasa", "testrealm@host.com", "Circle Of Life"),
             "939e7578ed9e3c518a452acee763bce9"
+        );
+    }
+
+    #[test]
+    fn sip_credentials_carry_both_registrar_hashes() {
+        let credentials = sip_credentials(
+            "101-x7k2".parse().unwrap(),
+            Secret::generated("s3cret-s3cret".into()),
+            "acme.example.com",
+        );
+        assert_eq!(
+            credentials.ha1,
+            md5_hex("101-x7k2:acme.example.com:s3cret-s3cret")
+        );
+        assert_eq!(
+            credentials.ha1b,
+            md5_hex("101-x7k2@acme.example.com:acme.example.com:s3cret-s3cret")
         );
     }
 

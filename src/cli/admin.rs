@@ -40,6 +40,14 @@ pub struct AccountArgs {
     /// udp, tcp or tls
     #[arg(long)]
     transport: Option<String>,
+    /// Backup registrar host (phones turn to it when the registrar does not answer)
+    #[arg(long)]
+    backup_registrar: Option<String>,
+    #[arg(long, requires = "backup_registrar")]
+    backup_registrar_port: Option<u16>,
+    /// udp, tcp or tls
+    #[arg(long, requires = "backup_registrar")]
+    backup_transport: Option<String>,
     /// en or fr
     #[arg(long)]
     language: Option<String>,
@@ -312,6 +320,21 @@ impl AccountArgs {
             self.transport.as_ref().map(|v| json!(v)),
         );
         body.insert("registrar".into(), Value::Object(registrar));
+        if let Some(host) = &self.backup_registrar {
+            let mut backup = Map::new();
+            put(&mut backup, "host", Some(json!(host)));
+            put(
+                &mut backup,
+                "port",
+                self.backup_registrar_port.map(|v| json!(v)),
+            );
+            put(
+                &mut backup,
+                "transport",
+                self.backup_transport.as_ref().map(|v| json!(v)),
+            );
+            body.insert("backup_registrar".into(), Value::Object(backup));
+        }
         let mut numbering = Map::new();
         put(
             &mut numbering,
@@ -427,6 +450,9 @@ const ACCOUNT_FIELDS: &[(&str, &str)] = &[
     ("domain", "domain"),
     ("group name", "group_name"),
     ("registrar", "registrar.host"),
+    ("registrar port", "registrar.port"),
+    ("transport", "registrar.transport"),
+    ("backup registrar", "backup_registrar.host"),
     ("language", "language"),
     ("time zone", "time_zone"),
     ("calling plans", "calling_plans"),

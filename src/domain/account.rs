@@ -47,8 +47,11 @@ pub struct Account {
     /// it is set.
     #[serde(default)]
     pub group_name: Option<String>,
-    /// Where this account's phones register.
+    /// Where this account's phones send their REGISTERs (see [`Account::sip_route`]).
     pub registrar: Registrar,
+    /// Where they turn when `registrar` does not answer.
+    #[serde(default)]
+    pub backup_registrar: Option<Registrar>,
     pub numbering: NumberingPlan,
     /// Defaults for users who do not choose.
     pub language: Language,
@@ -129,6 +132,64 @@ impl FromStr for Transport {
     }
 }
 
+/// What an account's phones register as, and where they send it (DESIGN.md §3, "SIP
+/// identity"): every address of record is at the account's SIP domain, the realm of its
+/// credentials; a registrar that is not the domain itself becomes an outbound proxy, so a
+/// registrar challenging with realm = To domain accepts exactly the HA1 sipprov keeps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SipRoute {
+    /// The registrar host phones address: the SIP domain, once per registrar (primary,
+    /// then backup), with that registrar's transport — and its port, unless an outbound
+    /// proxy carries it (then the transport's default port).
+    pub servers: Vec<SipServer>,
+    /// Where REGISTERs go when some registrar is not the domain: every registrar, in
+    /// order. Empty when phones send straight to the domain.
+    pub outbound_proxies: Vec<(String, u16)>,
+}
+
+/// One SIP server entry of a phone's account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SipServer {
+    pub host: String,
+    pub port: u16,
+    pub transport: Transport,
+}
+
+impl Account {
+    /// The registrars in order of preference: the registrar, then the backup.
+    pub fn registrars(&self) -> impl Iterator<Item = &Registrar> {
+        std::iter::once(&self.registrar).chain(&self.backup_registrar)
+    }
+
+    /// What this account's phones register as and where they send it.
+    pub fn sip_route(&self) -> SipRoute {
+        let proxied = self.registrars().any(|r| r.host != self.domain);
+        let servers = self
+            .registrars()
+            .map(|r| SipServer {
+                host: self.domain.clone(),
+                port: if proxied {
+                    r.transport.default_port()
+                } else {
+                    r.port
+                },
+                transport: r.transport,
+            })
+            .collect();
+        let outbound_proxies = if proxied {
+            self.registrars()
+                .map(|r| (r.host.clone(), r.port))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        SipRoute {
+            servers,
+            outbound_proxies,
+        }
+    }
+}
+
 /// A SIP domain: a DNS name with at least one dot, stored lower-case.
 pub fn sip_domain(input: &str) -> Result<String, ParseError> {
     let domain = input.trim().trim_end_matches('.').to_ascii_lowercase();
@@ -201,6 +262,65 @@ mod tests {
         assert_eq!("TLS".parse::<Transport>().unwrap().default_port(), 5061);
         assert_eq!("udp".parse::<Transport>().unwrap().default_port(), 5060);
         assert!("sctp".parse::<Transport>().is_err());
+    }
+
+    fn account(host: &str, port: u16, backup: Option<&str>) -> Account {
+        let registrar = |host: &str, port: u16| Registrar {
+            host: host.into(),
+            port,
+            transport: Transport::Udp,
+        };
+        Account {
+            id: AccountId(1),
+            name: "Acme".into(),
+            domain: "acme.example.com".into(),
+            group_name: None,
+            registrar: registrar(host, port),
+            backup_registrar: backup.map(|host| registrar(host, 5070)),
+            numbering: NumberingPlan::default(),
+            language: Language::En,
+            time_zone: "UTC".parse().unwrap(),
+            calling_plans: Vec::new(),
+            default_calling_plan: None,
+            device_auth: DeviceAuth::PerDevice,
+            created_at: Timestamp::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn phones_register_as_the_domain_through_a_registrar_that_is_not_it() {
+        let route = account("127.0.0.1", 5062, None).sip_route();
+        let server = SipServer {
+            host: "acme.example.com".into(),
+            port: 5060,
+            transport: Transport::Udp,
+        };
+        assert_eq!(route.servers, std::slice::from_ref(&server));
+        assert_eq!(route.outbound_proxies, [("127.0.0.1".to_owned(), 5062)]);
+
+        let route = account("127.0.0.1", 5062, Some("10.0.0.2")).sip_route();
+        assert_eq!(route.servers, [server.clone(), server]);
+        assert_eq!(
+            route.outbound_proxies,
+            [
+                ("127.0.0.1".to_owned(), 5062),
+                ("10.0.0.2".to_owned(), 5070)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_registrar_that_is_the_domain_needs_no_outbound_proxy() {
+        let route = account("acme.example.com", 5080, None).sip_route();
+        assert_eq!(route.servers[0].port, 5080);
+        assert!(route.outbound_proxies.is_empty());
+        let route = account("acme.example.com", 5080, Some("backup.example.net")).sip_route();
+        assert_eq!(route.servers.len(), 2);
+        assert_eq!(
+            route.outbound_proxies.len(),
+            2,
+            "one registrar is not the domain"
+        );
     }
 
     #[test]

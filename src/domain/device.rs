@@ -53,6 +53,11 @@ pub struct SipCredentials {
     pub password: Secret,
     /// MD5(username:realm:password), all a registrar needs to check a Digest response.
     pub ha1: String,
+    /// MD5(username@realm:realm:password): the HA1 of registrars whose clients send the
+    /// user name with its domain (Kamailio's `ha1b` column). Empty only in records written
+    /// before schema 2, which the store's upgrade fills.
+    #[serde(default)]
+    pub ha1b: String,
 }
 
 /// The first-boot hand-off: while armed, the device may fetch its file once without
@@ -182,6 +187,7 @@ mod tests {
                 username: "u1".parse().unwrap(),
                 password: Secret::generated("x".repeat(20)),
                 ha1: String::new(),
+                ha1b: String::new(),
             },
         }
     }

@@ -19,8 +19,8 @@ mod token;
 mod user;
 
 pub use account::{
-    Account, AccountId, DeviceAuth, ProvisioningCredentials, Registrar, Transport, calling_plan,
-    group_name, registrar_host, sip_domain,
+    Account, AccountId, DeviceAuth, ProvisioningCredentials, Registrar, SipRoute, SipServer,
+    Transport, calling_plan, group_name, registrar_host, sip_domain,
 };
 pub use credentials::{Secret, SipUsername, VoicemailPin, portal_password};
 pub use device::{

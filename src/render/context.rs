@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::domain::{Mac, Secret};
+use crate::domain::{Mac, Secret, SipRoute, Transport};
 use crate::vendors::{Cells, Dect, LanguageNames, RecheckWindow, YealinkTime};
 
 /// The context of a device's own file (`<mac>.cfg`): its lines and its secrets.
@@ -77,8 +77,8 @@ pub struct LineAccount {
     pub auth_name: String,
     /// The Digest password.
     pub password: Secret,
-    /// The registrar the line registers with.
-    pub registrar: RegistrarAddress,
+    /// What the line registers as, and where it sends the REGISTER.
+    pub route: LineRoute,
     /// Registration lifetime in seconds (3600 unless the registrar wants otherwise).
     pub expires: u32,
     /// Number dialled for voicemail (`*97`); `None` when the user has no voicemail.
@@ -87,15 +87,35 @@ pub struct LineAccount {
     pub subscribe_mwi: bool,
 }
 
-/// Where a line registers.
+/// A line's SIP identity and where its REGISTERs go (`domain::SipRoute` in the vendor's
+/// words): two server slots and two outbound proxy slots, a `None` slot rendered cleared.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RegistrarAddress {
-    /// A DNS name or IP address.
+pub struct LineRoute {
+    /// `sip_server.1` and `.2`: the account's SIP domain, once per registrar.
+    pub servers: [Option<SipServerAddress>; 2],
+    /// Whether the outbound proxy is on: some registrar is not the SIP domain itself.
+    pub outbound_proxy_enabled: bool,
+    /// `outbound_proxy.1` and `.2`: the registrars, when the outbound proxy is on.
+    pub outbound_proxies: [Option<ProxyAddress>; 2],
+}
+
+/// A SIP server entry: what the line registers as.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SipServerAddress {
+    /// The SIP domain (the host of the address of record and the realm).
     pub host: String,
     /// UDP or TCP port.
     pub port: u16,
     /// `Vendor::transport_code` of the transport (Yealink: `0` UDP, `1` TCP, `2` TLS).
     pub transport: String,
+}
+
+/// An outbound proxy: where REGISTERs and calls are sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProxyAddress {
+    /// A DNS name or IP address.
+    pub host: String,
+    pub port: u16,
 }
 
 /// One handset of a single-cell DECT base.
@@ -138,6 +158,34 @@ impl AccountSlot {
     }
 }
 
+impl LineRoute {
+    /// The slots of a route; `transport_code` gives the vendor's name of a transport.
+    /// Servers and proxies past the second have no slot (an account names two registrars).
+    pub fn new(route: &SipRoute, transport_code: impl Fn(Transport) -> String) -> LineRoute {
+        let server = |index: usize| {
+            route.servers.get(index).map(|server| SipServerAddress {
+                host: server.host.clone(),
+                port: server.port,
+                transport: transport_code(server.transport),
+            })
+        };
+        let proxy = |index: usize| {
+            route
+                .outbound_proxies
+                .get(index)
+                .map(|(host, port)| ProxyAddress {
+                    host: host.clone(),
+                    port: *port,
+                })
+        };
+        LineRoute {
+            servers: [server(0), server(1)],
+            outbound_proxy_enabled: !route.outbound_proxies.is_empty(),
+            outbound_proxies: [proxy(0), proxy(1)],
+        }
+    }
+}
+
 impl HandsetSlot {
     /// The default handsets of a DECT base: on a single-cell base, handset N uses line N and
     /// takes its label as name; an unassigned handset keeps its own, cleared line, so it can
@@ -176,10 +224,17 @@ mod tests {
             user_name: "u".into(),
             auth_name: "u".into(),
             password: Secret::generated("p".repeat(20)),
-            registrar: RegistrarAddress {
-                host: "sip.example.com".into(),
-                port: 5061,
-                transport: "2".into(),
+            route: LineRoute {
+                servers: [
+                    Some(SipServerAddress {
+                        host: "sip.example.com".into(),
+                        port: 5061,
+                        transport: "2".into(),
+                    }),
+                    None,
+                ],
+                outbound_proxy_enabled: false,
+                outbound_proxies: [None, None],
             },
             expires: 3600,
             voicemail: None,

@@ -16,8 +16,8 @@ mod renderer;
 mod tests;
 
 pub use context::{
-    AccountSlot, CommonFile, DeviceFile, DeviceLocale, HandsetSlot, LineAccount, ProvisioningLogin,
-    RegistrarAddress,
+    AccountSlot, CommonFile, DeviceFile, DeviceLocale, HandsetSlot, LineAccount, LineRoute,
+    ProvisioningLogin, ProxyAddress, SipServerAddress,
 };
 pub use pages::Pages;
 pub use renderer::{RenderError, Renderer};

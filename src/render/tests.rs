@@ -8,29 +8,50 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::*;
-use crate::domain::{Language, Mac, Secret};
+use crate::domain::{Language, Mac, Secret, SipRoute, SipServer, Transport};
 use crate::vendors::{Catalogue, RecheckWindow};
 
 const SERVER_URL: &str = "https://prov.example.net:8443/";
 
-fn line(
-    label: &str,
-    user: &str,
-    transport: &str,
-    port: u16,
-    voicemail: Option<&str>,
-) -> LineAccount {
+const DOMAIN: &str = "acme.example.com";
+
+/// A route as `Account::sip_route` makes it: straight to the SIP domain on `port`, or, when
+/// `registrars` are named, to the domain through them as outbound proxies.
+fn route(transport: Transport, port: u16, registrars: &[(&str, u16)]) -> LineRoute {
+    let server = |port| SipServer {
+        host: DOMAIN.into(),
+        port,
+        transport,
+    };
+    let sip_route = if registrars.is_empty() {
+        SipRoute {
+            servers: vec![server(port)],
+            outbound_proxies: vec![],
+        }
+    } else {
+        SipRoute {
+            servers: registrars
+                .iter()
+                .map(|_| server(transport.default_port()))
+                .collect(),
+            outbound_proxies: registrars
+                .iter()
+                .map(|(host, port)| ((*host).to_owned(), *port))
+                .collect(),
+        }
+    };
+    let yealink = Catalogue::builtin().vendor("yealink").unwrap();
+    LineRoute::new(&sip_route, |t| yealink.transport_code(t).to_owned())
+}
+
+fn line(label: &str, user: &str, route: &LineRoute, voicemail: Option<&str>) -> LineAccount {
     LineAccount {
         label: label.into(),
         display_name: label.into(),
         user_name: user.into(),
         auth_name: user.into(),
         password: Secret::generated(format!("pw-{user}-0123456789abcdef")),
-        registrar: RegistrarAddress {
-            host: "sip.acme.example.com".into(),
-            port,
-            transport: transport.into(),
-        },
+        route: route.clone(),
         expires: 3600,
         voicemail: voicemail.map(str::to_owned),
         subscribe_mwi: voicemail.is_some(),
@@ -88,7 +109,9 @@ fn common(file: &str) -> CommonFile {
 }
 
 fn t46s() -> DeviceFile {
-    let alice = line("Alice Martin", "acme-201", "2", 5061, Some("*97"));
+    // The registrar is the SIP domain itself: no outbound proxy.
+    let direct = route(Transport::Tls, 5061, &[]);
+    let alice = line("Alice Martin", "acme-201", &direct, Some("*97"));
     device(
         "T46S",
         "00:15:65:4a:a9:37",
@@ -152,10 +175,12 @@ fn golden_t46s_with_one_line_clears_fifteen_slots() {
 
 #[test]
 fn golden_t54w_with_three_lines() {
+    // A registrar that is not the domain: the outbound proxy.
+    let proxied = route(Transport::Tcp, 5060, &[("sip.acme.example.com", 5080)]);
     let lines = vec![
-        (1, line("Bob Stone", "acme-202", "1", 5060, Some("*97"))),
-        (2, line("Sales queue", "acme-600", "1", 5060, None)),
-        (3, line("Carol Diaz", "acme-203", "1", 5060, Some("*97"))),
+        (1, line("Bob Stone", "acme-202", &proxied, Some("*97"))),
+        (2, line("Sales queue", "acme-600", &proxied, None)),
+        (3, line("Carol Diaz", "acme-203", &proxied, Some("*97"))),
     ];
     let rendered = renderer()
         .render_device(&device(
@@ -171,7 +196,8 @@ fn golden_t54w_with_three_lines() {
 
 #[test]
 fn golden_t31g_in_a_manual_dst_zone() {
-    let lines = vec![(1, line("Dina Farouk", "acme-204", "0", 5060, Some("*97")))];
+    let direct = route(Transport::Udp, 5060, &[]);
+    let lines = vec![(1, line("Dina Farouk", "acme-204", &direct, Some("*97")))];
     let rendered = renderer()
         .render_device(&device(
             "T31G",
@@ -186,10 +212,16 @@ fn golden_t31g_in_a_manual_dst_zone() {
 
 #[test]
 fn golden_w60b_with_three_handsets() {
+    // A registrar and a backup, neither of them the domain.
+    let backed_up = route(
+        Transport::Tls,
+        5061,
+        &[("sip1.example.net", 5061), ("sip2.example.net", 5061)],
+    );
     let lines = vec![
-        (1, line("Eve Laurent", "acme-301", "2", 5061, Some("*97"))),
-        (2, line("Frank Moreau", "acme-302", "2", 5061, Some("*97"))),
-        (4, line("Warehouse", "acme-304", "2", 5061, None)),
+        (1, line("Eve Laurent", "acme-301", &backed_up, Some("*97"))),
+        (2, line("Frank Moreau", "acme-302", &backed_up, Some("*97"))),
+        (4, line("Warehouse", "acme-304", &backed_up, None)),
     ];
     let rendered = renderer()
         .render_device(&device(
@@ -206,9 +238,10 @@ fn golden_w60b_with_three_handsets() {
 
 #[test]
 fn golden_w52p() {
+    let direct = route(Transport::Udp, 5060, &[]);
     let lines = vec![
-        (1, line("Gita Rao", "acme-401", "0", 5060, Some("*97"))),
-        (5, line("Lobby", "acme-405", "0", 5060, None)),
+        (1, line("Gita Rao", "acme-401", &direct, Some("*97"))),
+        (5, line("Lobby", "acme-405", &direct, None)),
     ];
     let rendered = renderer()
         .render_device(&device(

@@ -21,6 +21,9 @@ pub struct AccountInput {
     pub domain: Option<String>,
     pub group_name: Option<String>,
     pub registrar: Option<RegistrarInput>,
+    /// Where phones turn when the registrar does not answer; `null` removes it.
+    #[serde(default, deserialize_with = "present")]
+    pub backup_registrar: Option<Option<RegistrarInput>>,
     pub numbering: Option<NumberingInput>,
     pub language: Option<String>,
     pub time_zone: Option<String>,
@@ -29,6 +32,15 @@ pub struct AccountInput {
     pub numbers: Option<Vec<NumberInput>>,
     /// `per_device` (default) or `account`.
     pub device_auth: Option<String>,
+}
+
+/// A field that may be given as `null` (`Some(None)`) or left out (`None`).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -66,6 +78,7 @@ struct AccountDraft {
     domain: String,
     group_name: Option<String>,
     registrar: Registrar,
+    backup_registrar: Option<Registrar>,
     numbering: NumberingPlan,
     language: Language,
     time_zone: TimeZone,
@@ -75,7 +88,10 @@ struct AccountDraft {
     account_wide_auth: bool,
 }
 
+/// A registrar (`field` names it in refusals: `registrar`, `backup_registrar`); fields
+/// left out keep the value of `base`.
 fn parse_registrar(
+    field: &str,
     input: Option<&RegistrarInput>,
     base: Option<&Registrar>,
     invalid: &mut Invalid,
@@ -83,20 +99,20 @@ fn parse_registrar(
     let empty = RegistrarInput::default();
     let input = input.unwrap_or(&empty);
     let transport = match &input.transport {
-        Some(text) => invalid.check("registrar.transport", text.parse::<Transport>())?,
+        Some(text) => invalid.check(&format!("{field}.transport"), text.parse::<Transport>())?,
         None => base.map_or(Transport::Udp, |r| r.transport),
     };
     let host = match (&input.host, base) {
-        (Some(text), _) => invalid.check("registrar.host", registrar_host(text))?,
+        (Some(text), _) => invalid.check(&format!("{field}.host"), registrar_host(text))?,
         (None, Some(base)) => base.host.clone(),
         (None, None) => {
-            invalid.add("registrar.host", "is required");
+            invalid.add(&format!("{field}.host"), "is required");
             return None;
         }
     };
     let port = match (input.port, base) {
         (Some(0), _) => {
-            invalid.add("registrar.port", "must be between 1 and 65535");
+            invalid.add(&format!("{field}.port"), "must be between 1 and 65535");
             return None;
         }
         (Some(port), _) => port,
@@ -221,10 +237,19 @@ fn parse_account(input: &AccountInput, base: Option<&Account>) -> Result<Account
         None => base.and_then(|b| b.group_name.clone()),
     };
     let registrar = parse_registrar(
+        "registrar",
         input.registrar.as_ref(),
         base.map(|b| &b.registrar),
         &mut invalid,
     );
+    let base_backup = base.and_then(|b| b.backup_registrar.as_ref());
+    let backup_registrar = match &input.backup_registrar {
+        None => Some(base_backup.cloned()),
+        Some(None) => Some(None),
+        Some(Some(backup)) => {
+            parse_registrar("backup_registrar", Some(backup), base_backup, &mut invalid).map(Some)
+        }
+    };
     let default_plan = NumberingPlan::default();
     let numbering = parse_numbering(
         input.numbering.as_ref(),
@@ -254,11 +279,20 @@ fn parse_account(input: &AccountInput, base: Option<&Account>) -> Result<Account
         }
         None => base.is_some_and(|b| matches!(b.device_auth, DeviceAuth::Account(_))),
     };
-    match (name, domain, registrar, numbering, language, time_zone) {
+    match (
+        name,
+        domain,
+        registrar,
+        backup_registrar,
+        numbering,
+        language,
+        time_zone,
+    ) {
         (
             Some(name),
             Some(domain),
             Some(registrar),
+            Some(backup_registrar),
             Some(numbering),
             Some(language),
             Some(time_zone),
@@ -267,6 +301,7 @@ fn parse_account(input: &AccountInput, base: Option<&Account>) -> Result<Account
             domain,
             group_name,
             registrar,
+            backup_registrar,
             numbering,
             language,
             time_zone,
@@ -428,6 +463,7 @@ fn save(
         domain: draft.domain,
         group_name: draft.group_name,
         registrar: draft.registrar,
+        backup_registrar: draft.backup_registrar,
         numbering: draft.numbering,
         language: draft.language,
         time_zone: draft.time_zone,

@@ -5,8 +5,8 @@ use serde::Deserialize;
 use super::views::LineView;
 use super::{Error, Service};
 use crate::domain::{
-    Account, Device, Invalid, Line, Mac, Secret, SipCredentials, SipUsername, User, UserId,
-    line_number, line_of_text, optional_text,
+    Account, Device, Invalid, Line, Mac, Secret, SipUsername, User, UserId, line_number,
+    line_of_text, optional_text,
 };
 use crate::secret;
 use crate::store::{Reads, Write};
@@ -74,7 +74,6 @@ pub(crate) fn assign(
         None => unused_sip_username(w, account, user)?,
     };
     let password = request.sip_password.unwrap_or_else(secret::password);
-    let ha1 = secret::ha1(username.as_str(), &account.domain, password.expose());
     let name = request.name.unwrap_or_else(|| user.display_name());
     device.lines.insert(
         number,
@@ -82,11 +81,7 @@ pub(crate) fn assign(
             number,
             user: user.id,
             name,
-            sip: SipCredentials {
-                username,
-                password,
-                ha1,
-            },
+            sip: secret::sip_credentials(username, password, &account.domain),
         },
     );
     Ok(number)
@@ -193,13 +188,8 @@ impl Service {
     /// binding does not move.
     pub fn rotate_line(&self, mac: Mac, number: u16) -> Result<LineView, Error> {
         self.update_line(mac, number, |account, line| {
-            let password = secret::password();
-            line.sip.ha1 = secret::ha1(
-                line.sip.username.as_str(),
-                &account.domain,
-                password.expose(),
-            );
-            line.sip.password = password;
+            let username = line.sip.username.clone();
+            line.sip = secret::sip_credentials(username, secret::password(), &account.domain);
             Ok(())
         })
     }

@@ -19,8 +19,8 @@ use crate::domain::{
     Account, Device, DeviceAuth, Fetch, FetchOutcome, Mac, ProvisioningCredentials, Unclaimed,
 };
 use crate::render::{
-    AccountSlot, CommonFile, DeviceFile, DeviceLocale, HandsetSlot, LineAccount, ProvisioningLogin,
-    RegistrarAddress,
+    AccountSlot, CommonFile, DeviceFile, DeviceLocale, HandsetSlot, LineAccount, LineRoute,
+    ProvisioningLogin,
 };
 use crate::store::Reads;
 use crate::vendors::{PhoneFile, RecheckWindow, UserAgent};
@@ -268,6 +268,9 @@ impl Service {
             .catalogue
             .vendor(&device.vendor)
             .ok_or(Error::NotFound("catalogue vendor"))?;
+        let route = LineRoute::new(&account.sip_route(), |transport| {
+            vendor.transport_code(transport).to_owned()
+        });
         let mut lines = BTreeMap::new();
         let mut locale_of = (account.language, account.time_zone);
         for line in device.lines.values() {
@@ -289,13 +292,7 @@ impl Service {
                     user_name: line.sip.username.to_string(),
                     auth_name: line.sip.username.to_string(),
                     password: line.sip.password.clone(),
-                    registrar: RegistrarAddress {
-                        host: account.registrar.host.clone(),
-                        port: account.registrar.port,
-                        transport: vendor
-                            .transport_code(account.registrar.transport)
-                            .to_owned(),
-                    },
+                    route: route.clone(),
                     expires: 3600,
                     subscribe_mwi: voicemail.is_some(),
                     voicemail,

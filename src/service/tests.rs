@@ -128,6 +128,60 @@ fn an_account_is_created_with_its_plan_pool_and_defaults() {
 }
 
 #[test]
+fn a_backup_registrar_is_set_kept_and_removed() {
+    let (_dir, service) = service();
+    let mut input = account_input("acme.example.com");
+    input.backup_registrar = Some(Some(from_json(
+        json!({"host": "sip2.example.com", "transport": "tls"}),
+    )));
+    let id = service.create_account(&input).unwrap().id;
+    let backup = service.account(id).unwrap().backup_registrar.unwrap();
+    assert_eq!(
+        (backup.host.as_str(), backup.port),
+        ("sip2.example.com", 5061)
+    );
+
+    let port_only: AccountInput = from_json(json!({"backup_registrar": {"port": 5071}}));
+    let backup = service
+        .update_account(id, &port_only)
+        .unwrap()
+        .backup_registrar;
+    let backup = backup.unwrap();
+    assert_eq!(
+        (backup.host.as_str(), backup.port),
+        ("sip2.example.com", 5071)
+    );
+    let name_only: AccountInput = from_json(json!({"name": "Acme Inc"}));
+    assert!(
+        service
+            .update_account(id, &name_only)
+            .unwrap()
+            .backup_registrar
+            .is_some()
+    );
+
+    let removed: AccountInput = from_json(json!({"backup_registrar": null}));
+    assert!(
+        service
+            .update_account(id, &removed)
+            .unwrap()
+            .backup_registrar
+            .is_none()
+    );
+
+    let fields = refused(service.update_account(
+        id,
+        &from_json(json!({"backup_registrar": {"port": 0, "transport": "sctp"}})),
+    ));
+    assert!(
+        fields.contains_key("backup_registrar.transport"),
+        "{fields:?}"
+    );
+    let fields = refused(service.update_account(id, &from_json(json!({"backup_registrar": {}}))));
+    assert_eq!(fields["backup_registrar.host"], "is required");
+}
+
+#[test]
 fn account_refusals_name_every_failing_field() {
     let (_dir, service) = service();
     let fields = refused(service.create_account(&from_json(json!({

@@ -18,6 +18,7 @@
 
 mod keys;
 mod reads;
+mod upgrade;
 mod write;
 
 use std::path::Path;
@@ -34,7 +35,7 @@ pub use reads::Reads;
 pub use write::Write;
 
 /// The schema this build reads and writes. Bump it when a change needs a migration.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 const SCHEMA_KEY: &[u8] = b"schema_version";
 
@@ -143,13 +144,12 @@ impl Store {
                     .map(u32::from_be_bytes)
                     .map_err(|_| corrupt(TreeId::Meta, "schema version is not 4 bytes"))?;
                 if found > SCHEMA_VERSION {
-                    Err(StoreError::NewerSchema {
+                    return Err(StoreError::NewerSchema {
                         found,
                         supported: SCHEMA_VERSION,
-                    })
-                } else {
-                    Ok(())
+                    });
                 }
+                upgrade::upgrade(self, found)
             }
         }
     }

@@ -16,6 +16,7 @@ fn account(id: u64, domain: &str) -> Account {
             port: 5060,
             transport: Transport::Udp,
         },
+        backup_registrar: None,
         numbering: NumberingPlan::default(),
         language: Language::En,
         time_zone: "America/New_York".parse().unwrap(),
@@ -163,6 +164,73 @@ fn data_survives_closing_and_reopening() {
     assert_eq!(
         store.user_by_email("ada@example.com").unwrap(),
         Some(UserId(2))
+    );
+}
+
+/// A schema-1 database: a device whose line has no `ha1b`, and version 1 in `meta`.
+fn schema_one(dir: &std::path::Path) {
+    let store = Store::open(dir).unwrap();
+    let password = Secret::generated("s3cret-s3cret-s3cret".into());
+    let line = Line {
+        number: 1,
+        user: UserId(2),
+        name: "Ada".into(),
+        sip: SipCredentials {
+            username: "100-abcdefgh".parse().unwrap(),
+            ha1: crate::secret::ha1("100-abcdefgh", "a.example.com", password.expose()),
+            password,
+            ha1b: String::new(),
+        },
+    };
+    let device = Device {
+        mac: "001565aabbcc".parse().unwrap(),
+        account: AccountId(1),
+        vendor: "yealink".into(),
+        model: "T46S".into(),
+        label: None,
+        provisioning: ProvisioningCredentials {
+            username: "dev".into(),
+            password: Secret::generated("p".repeat(24)),
+        },
+        handoff: HandOff::default(),
+        lines: [(1, line)].into(),
+        created_at: Timestamp::UNIX_EPOCH,
+    };
+    store
+        .write(|w| {
+            w.put_account(&account(1, "a.example.com"))?;
+            w.put_device(&device)?;
+            w.set_meta(SCHEMA_KEY, &1u32.to_be_bytes());
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn an_older_schema_is_upgraded_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    schema_one(dir.path());
+    let store = Store::open(dir.path()).unwrap();
+    let version = store.tree(TreeId::Meta).get(SCHEMA_KEY).unwrap().unwrap();
+    assert_eq!(version.as_ref(), SCHEMA_VERSION.to_be_bytes());
+    let device = store
+        .device("001565aabbcc".parse().unwrap())
+        .unwrap()
+        .unwrap();
+    let sip = &device.lines[&1].sip;
+    assert_eq!(
+        sip.ha1b,
+        crate::secret::md5_hex(&format!(
+            "100-abcdefgh@a.example.com:a.example.com:{}",
+            sip.password.expose()
+        ))
+    );
+    assert_eq!(
+        store
+            .line_by_sip_user(AccountId(1), "100-abcdefgh")
+            .unwrap(),
+        Some((device.mac, 1)),
+        "indexes are kept"
     );
 }
 

@@ -88,6 +88,11 @@ impl<'a> Write<'a> {
         }
     }
 
+    /// Sets a value of the `meta` tree (the schema version).
+    pub(super) fn set_meta(&mut self, key: &[u8], value: &[u8]) {
+        self.set(TreeId::Meta, key.to_vec(), value.to_vec());
+    }
+
     /// The next id of a kind of record: 1, 2, 3 … per kind, never reused (the counter
     /// lives in `meta` and moves inside the write, under the writer lock).
     pub fn next_id(&mut self, kind: IdKind) -> Result<u64, StoreError> {

@@ -48,6 +48,10 @@ async fn the_cli_drives_the_admin_api() {
             "acme",
             "--registrar",
             "sip.example.com",
+            "--backup-registrar",
+            "sip2.example.com",
+            "--backup-transport",
+            "tcp",
             "--number",
             "+15145550100",
             "--time-zone",
@@ -57,7 +61,12 @@ async fn the_cli_drives_the_admin_api() {
     .await;
     assert!(added.status.success(), "{}", stderr(&added));
     assert!(
-        stdout(&added).contains("domain:          acme.example.com"),
+        stdout(&added).contains("domain:            acme.example.com"),
+        "{}",
+        stdout(&added)
+    );
+    assert!(
+        stdout(&added).contains("backup registrar:  sip2.example.com"),
         "{}",
         stdout(&added)
     );

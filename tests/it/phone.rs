@@ -115,9 +115,10 @@ async fn desk_phones_get_their_lines_and_unused_accounts_cleared() {
         value(&file, "account.1.password"),
         line.sip.password.as_deref()
     );
+    // The line registers as user@domain, through the registrar as its outbound proxy.
     assert_eq!(
         value(&file, "account.1.sip_server.1.address"),
-        Some("sip.example.com")
+        Some("acme.sip.example.com")
     );
     assert_eq!(value(&file, "account.1.sip_server.1.port"), Some("5060"));
     assert_eq!(
@@ -125,6 +126,19 @@ async fn desk_phones_get_their_lines_and_unused_accounts_cleared() {
         Some("0")
     );
     assert_eq!(value(&file, "account.1.sip_server.1.expires"), Some("3600"));
+    assert_eq!(value(&file, "account.1.outbound_proxy_enable"), Some("1"));
+    assert_eq!(
+        value(&file, "account.1.outbound_proxy.1.address"),
+        Some("sip.example.com")
+    );
+    assert_eq!(
+        value(&file, "account.1.outbound_proxy.1.port"),
+        Some("5060")
+    );
+    assert_eq!(
+        value(&file, "account.1.sip_server.2.address"),
+        Some("%NULL%")
+    );
     assert_eq!(value(&file, "voice_mail.number.1"), Some("*97"));
     for slot in 2..=16 {
         assert_eq!(

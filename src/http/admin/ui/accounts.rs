@@ -47,6 +47,7 @@ impl Ui {
             [
                 ("registrar.port", "5060"),
                 ("registrar.transport", "udp"),
+                ("backup_registrar.transport", "udp"),
                 ("numbering.min_length", "3"),
                 ("numbering.max_length", "4"),
                 ("numbering.ranges", "100-899"),
@@ -125,6 +126,7 @@ fn account_values(account: &AccountView) -> BTreeMap<String, String> {
             None => n.number.clone(),
         })
         .collect();
+    let backup = account.backup_registrar.as_ref();
     let fields = [
         ("name", account.name.clone()),
         ("domain", account.domain.clone()),
@@ -134,6 +136,18 @@ fn account_values(account: &AccountView) -> BTreeMap<String, String> {
         (
             "registrar.transport",
             account.registrar.transport.name().into(),
+        ),
+        (
+            "backup_registrar.host",
+            backup.map(|r| r.host.clone()).unwrap_or_default(),
+        ),
+        (
+            "backup_registrar.port",
+            backup.map(|r| r.port.to_string()).unwrap_or_default(),
+        ),
+        (
+            "backup_registrar.transport",
+            backup.map_or("udp", |r| r.transport.name()).into(),
         ),
         (
             "numbering.min_length",

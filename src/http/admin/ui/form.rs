@@ -246,6 +246,15 @@ pub fn account_input(form: &Form) -> Result<AccountInput, Invalid> {
             port: form.number("registrar.port", &mut invalid),
             transport: form.filled("registrar.transport"),
         }),
+        // An empty host means no backup registrar.
+        backup_registrar: Some(
+            form.filled("backup_registrar.host")
+                .map(|host| RegistrarInput {
+                    host: Some(host),
+                    port: form.number("backup_registrar.port", &mut invalid),
+                    transport: form.filled("backup_registrar.transport"),
+                }),
+        ),
         numbering: Some(NumberingInput {
             min_length: form.number("numbering.min_length", &mut invalid),
             max_length: form.number("numbering.max_length", &mut invalid),
