@@ -17,3 +17,6 @@ pub mod secret;
 pub mod service;
 pub mod store;
 pub mod vendors;
+
+#[cfg(test)]
+mod golden;

@@ -273,17 +273,40 @@ pub enum UnclaimedCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
-    /// Create an admin token (shown once)
-    Create {
+    /// Create a token (its secret is shown once)
+    #[command(alias = "create")]
+    Add {
         #[arg(long)]
         name: String,
+        /// admin (the admin API and web UI) or registrar (the registrar directory's HA1
+        /// lookups only)
+        #[arg(long, default_value = "admin")]
+        scope: String,
+        /// An admin token that may only read
         #[arg(long)]
         read_only: bool,
     },
-    /// List admin tokens
+    /// List tokens
     List,
-    /// Revoke an admin token
+    /// Revoke a token
     Rm { id: u64 },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RegistrarCommand {
+    /// Print the subscriber rows (user, domain, HA1, HA1b; never a password) of every
+    /// assigned line, for a registrar that reads its own table
+    Export {
+        /// kamailio-sql (replaces the rows of the exported domains in Kamailio's
+        /// subscriber table), csv or json
+        #[arg(long)]
+        format: String,
+        /// Only this account's lines
+        #[arg(long)]
+        account: Option<u64>,
+    },
+    /// Directory lookups answered since the server started
+    Lookups,
 }
 
 /// Adds `key` to a JSON object when the value is given.
@@ -889,11 +912,15 @@ pub async fn unclaimed(connection: &Connection, command: UnclaimedCommand) -> an
 pub async fn token(connection: &Connection, command: TokenCommand) -> anyhow::Result<()> {
     let api = Api::connect(connection)?;
     let (value, show): (Value, fn(&Value)) = match command {
-        TokenCommand::Create { name, read_only } => (
+        TokenCommand::Add {
+            name,
+            scope,
+            read_only,
+        } => (
             api.call(
                 Method::POST,
                 "/tokens",
-                Some(&json!({"name": name, "read_only": read_only})),
+                Some(&json!({"name": name, "scope": scope, "read_only": read_only})),
             )
             .await?,
             |v| {
@@ -902,6 +929,7 @@ pub async fn token(connection: &Connection, command: TokenCommand) -> anyhow::Re
                     &[
                         ("id", "id"),
                         ("name", "name"),
+                        ("scope", "scope"),
                         ("read only", "read_only"),
                         ("token", "token"),
                     ],
@@ -914,6 +942,7 @@ pub async fn token(connection: &Connection, command: TokenCommand) -> anyhow::Re
                 &[
                     ("id", "id"),
                     ("name", "name"),
+                    ("scope", "scope"),
                     ("read only", "read_only"),
                     ("created", "created_at"),
                 ],
@@ -927,6 +956,31 @@ pub async fn token(connection: &Connection, command: TokenCommand) -> anyhow::Re
     };
     output(connection, &value, show);
     Ok(())
+}
+
+pub async fn registrar(connection: &Connection, command: RegistrarCommand) -> anyhow::Result<()> {
+    let api = Api::connect(connection)?;
+    match command {
+        RegistrarCommand::Export { format, account } => {
+            let mut path = format!("/registrar/v1/subscribers?format={}", query_value(&format));
+            if let Some(account) = account {
+                path.push_str(&format!("&account={account}"));
+            }
+            print!("{}", api.text(&path).await?);
+        }
+        RegistrarCommand::Lookups => {
+            let value = api.call(Method::GET, "/registrar/lookups", None).await?;
+            output(connection, &value, |v| {
+                print_record(v, &[("hits", "hits"), ("misses", "misses")])
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A value for a query string, percent-encoded.
+fn query_value(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 fn output(connection: &Connection, value: &Value, show: fn(&Value)) {

@@ -106,11 +106,7 @@ impl Api {
                 .header("Content-Type", "application/json")
                 .body(body.to_string());
         }
-        let response = self
-            .client
-            .send(request)
-            .await
-            .context("cannot reach the sipprov server (is it running? see --server)")?;
+        let response = self.send(request).await?;
         let value: Value = if response.body.is_empty() {
             Value::Null
         } else {
@@ -124,25 +120,50 @@ impl Api {
         if response.status.is_success() {
             return Ok(value);
         }
-        let error = &value["error"];
-        let fields = error["fields"]
-            .as_object()
-            .map(|fields| {
-                fields
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
-                    .collect()
-            })
-            .unwrap_or_default();
-        Err(ApiFailure {
-            status: response.status.as_u16(),
-            message: error["message"]
-                .as_str()
-                .unwrap_or("the server refused the request")
-                .to_owned(),
-            fields,
+        Err(failure(response.status.as_u16(), &value).into())
+    }
+
+    /// `GET path` (the whole path, such as `/registrar/v1/subscribers?format=csv`) of an
+    /// answer that is text, returned as it came.
+    pub async fn text(&self, path: &str) -> anyhow::Result<String> {
+        let request = RequestSpec::get(path.to_owned())
+            .header("Authorization", format!("Bearer {}", self.token));
+        let response = self.send(request).await?;
+        if response.status.is_success() {
+            return String::from_utf8(response.body.to_vec())
+                .context("the server answered with a body that is not UTF-8");
         }
-        .into())
+        let value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
+        Err(failure(response.status.as_u16(), &value).into())
+    }
+
+    async fn send(&self, request: RequestSpec) -> anyhow::Result<crate::http::Response> {
+        self.client
+            .send(request)
+            .await
+            .context("cannot reach the sipprov server (is it running? see --server)")
+    }
+}
+
+/// The server's refusal, from its JSON error body.
+fn failure(status: u16, value: &Value) -> ApiFailure {
+    let error = &value["error"];
+    let fields = error["fields"]
+        .as_object()
+        .map(|fields| {
+            fields
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                .collect()
+        })
+        .unwrap_or_default();
+    ApiFailure {
+        status,
+        message: error["message"]
+            .as_str()
+            .unwrap_or("the server refused the request")
+            .to_owned(),
+        fields,
     }
 }
 

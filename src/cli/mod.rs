@@ -10,7 +10,8 @@ mod table;
 use clap::{Parser, Subcommand};
 
 use self::admin::{
-    AccountCommand, DeviceCommand, LineCommand, TokenCommand, UnclaimedCommand, UserCommand,
+    AccountCommand, DeviceCommand, LineCommand, RegistrarCommand, TokenCommand, UnclaimedCommand,
+    UserCommand,
 };
 use self::api::{ApiFailure, Connection};
 use crate::app::Server;
@@ -67,10 +68,17 @@ pub enum Command {
         #[command(flatten)]
         connection: Connection,
     },
-    /// Admin API tokens
+    /// API tokens: admin, read-only, or registrar
     Token {
         #[command(subcommand)]
         command: TokenCommand,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// The registrar directory: export its rows, count its lookups
+    Registrar {
+        #[command(subcommand)]
+        command: RegistrarCommand,
         #[command(flatten)]
         connection: Connection,
     },
@@ -108,6 +116,10 @@ impl Cli {
                 command,
                 connection,
             } => admin::token(&connection, command).await,
+            Command::Registrar {
+                command,
+                connection,
+            } => admin::registrar(&connection, command).await,
         };
         match admin {
             Ok(()) => Ok(ExitCode::SUCCESS),

@@ -31,17 +31,51 @@ impl FromStr for TokenId {
     }
 }
 
-/// An admin API token.
+/// A bearer token of the admin listener.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AdminToken {
     pub id: TokenId,
     pub name: String,
     /// Hex SHA-256 of the token; the token itself is shown once, at creation.
     pub digest: String,
-    /// A read-only token may only read (`GET`).
+    /// What the token opens.
+    #[serde(default)]
+    pub scope: TokenScope,
+    /// A read-only token may only read (`GET`); registrar tokens are always read-only.
     #[serde(default)]
     pub read_only: bool,
     pub created_at: Timestamp,
+}
+
+/// What a token opens.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenScope {
+    /// The admin API (`/api/v1`) and the web UI.
+    #[default]
+    Admin,
+    /// The registrar directory (`/registrar/v1`) only: HA1 hashes, nothing else.
+    Registrar,
+}
+
+impl TokenScope {
+    pub fn name(self) -> &'static str {
+        match self {
+            TokenScope::Admin => "admin",
+            TokenScope::Registrar => "registrar",
+        }
+    }
+}
+
+impl FromStr for TokenScope {
+    type Err = ParseError;
+    fn from_str(input: &str) -> Result<TokenScope, ParseError> {
+        match input.trim() {
+            "admin" => Ok(TokenScope::Admin),
+            "registrar" => Ok(TokenScope::Registrar),
+            _ => Err(ParseError::new("must be 'admin' or 'registrar'")),
+        }
+    }
 }
 
 /// A one-time link that lets a user set their portal password.

@@ -5,7 +5,6 @@
 //! `UPDATE_GOLDEN=1 cargo test --lib render` and read the diff before committing it.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use super::*;
 use crate::domain::{Language, Mac, Secret, SipRoute, SipServer, Transport};
@@ -127,31 +126,7 @@ fn renderer() -> Renderer {
 
 /// Compares `rendered` with the golden file, or rewrites it when `UPDATE_GOLDEN` is set.
 fn golden(name: &str, rendered: &str) {
-    let path: PathBuf = [
-        env!("CARGO_MANIFEST_DIR"),
-        "tests",
-        "golden",
-        "yealink",
-        name,
-    ]
-    .iter()
-    .collect();
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, rendered).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e} (run with UPDATE_GOLDEN=1 to create it)",
-            path.display()
-        )
-    });
-    assert!(
-        rendered == expected,
-        "{name} differs from {} (UPDATE_GOLDEN=1 rewrites it):\n{rendered}",
-        path.display()
-    );
+    crate::golden::check("yealink", name, rendered);
     assert!(
         rendered.starts_with("#!version:1.0.0.1\n"),
         "{name}: first line"

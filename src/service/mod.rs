@@ -12,6 +12,7 @@ mod accounts;
 mod bulk;
 mod credentials;
 mod devices;
+mod directory;
 mod lines;
 mod numbers;
 mod portal;
@@ -37,6 +38,7 @@ pub use accounts::{AccountInput, NumberInput, NumberingInput, RegistrarInput};
 pub use bulk::{BulkInput, BulkOutcome, OrderSummary};
 pub use credentials::{Credentials, DigestResponse};
 pub use devices::{ArmInput, ClaimInput, DeviceInput};
+pub use directory::{LookupCounts, Subscriber, SubscriberList};
 pub use lines::LineInput;
 pub use portal::LinkState;
 pub use provisioning::{PhoneAnswer, PhoneRequest};
@@ -98,6 +100,8 @@ pub struct Service {
     catalogue: &'static Catalogue,
     renderer: Renderer,
     settings: Settings,
+    /// Registrar directory lookups answered since start.
+    lookups: directory::Lookups,
 }
 
 /// Why a use case was refused or failed.
@@ -178,6 +182,7 @@ impl Service {
             catalogue,
             renderer,
             settings,
+            lookups: directory::Lookups::default(),
         }
     }
 

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::views::TokenView;
 use super::{Error, Service, now};
-use crate::domain::{AdminToken, Invalid, TokenId, line_of_text};
+use crate::domain::{AdminToken, Invalid, TokenId, TokenScope, line_of_text};
 use crate::secret;
 use crate::store::{IdKind, Reads};
 
@@ -13,7 +13,10 @@ use crate::store::{IdKind, Reads};
 #[serde(deny_unknown_fields)]
 pub struct TokenInput {
     pub name: Option<String>,
-    /// A read-only token may only read; default `false`.
+    /// `admin` (default: the admin API and the web UI) or `registrar` (the registrar
+    /// directory's HA1 lookups only).
+    pub scope: Option<String>,
+    /// A read-only token may only read; default `false` (registrar tokens always are).
     pub read_only: Option<bool>,
 }
 
@@ -22,21 +25,34 @@ pub struct TokenInput {
 pub struct NewToken {
     pub id: TokenId,
     pub name: String,
+    pub scope: TokenScope,
     pub read_only: bool,
     pub token: String,
 }
 
 impl Service {
     pub fn create_token(&self, input: &TokenInput) -> Result<NewToken, Error> {
-        let name = line_of_text(input.name.as_deref().unwrap_or(""), 64)
-            .map_err(|e| Invalid::field("name", e.message()))?;
+        let mut invalid = Invalid::new();
+        let name = invalid.check(
+            "name",
+            line_of_text(input.name.as_deref().unwrap_or(""), 64),
+        );
+        let scope = match input.scope.as_deref() {
+            None => Some(TokenScope::Admin),
+            Some(text) => invalid.check("scope", text.parse()),
+        };
+        let (Some(name), Some(scope)) = (name, scope) else {
+            return Err(invalid.into());
+        };
+        let read_only = scope == TokenScope::Registrar || input.read_only.unwrap_or(false);
         let token = secret::token();
         let record = self.store.write(|w| {
             let record = AdminToken {
                 id: TokenId(w.next_id(IdKind::Token)?),
                 name,
                 digest: secret::digest(&token),
-                read_only: input.read_only.unwrap_or(false),
+                scope,
+                read_only,
                 created_at: now(),
             };
             w.put_token(&record)?;
@@ -45,6 +61,7 @@ impl Service {
         Ok(NewToken {
             id: record.id,
             name: record.name,
+            scope: record.scope,
             read_only: record.read_only,
             token,
         })
@@ -57,6 +74,7 @@ impl Service {
         }
         self.create_token(&TokenInput {
             name: Some("initial".into()),
+            scope: None,
             read_only: None,
         })
         .map(Some)

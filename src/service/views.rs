@@ -10,7 +10,8 @@ use serde::Serialize;
 use super::Error;
 use crate::domain::{
     Account, AccountId, AdminLevel, Device, DeviceAuth, Fetch, Line, Mac, NumberingPlan, Registrar,
-    SystemTag, Tag, TokenId, Unclaimed, User, UserId, UserStatus, UserType, app_username,
+    SystemTag, Tag, TokenId, TokenScope, Unclaimed, User, UserId, UserStatus, UserType,
+    app_username,
 };
 use crate::store::Reads;
 
@@ -384,8 +385,17 @@ impl DeviceView {
 pub struct TokenView {
     pub id: TokenId,
     pub name: String,
+    /// `admin` or `registrar`.
+    pub scope: TokenScope,
     pub read_only: bool,
     pub created_at: Timestamp,
+}
+
+impl TokenView {
+    /// Whether the token may change the directory: the admin API's writes, the web UI.
+    pub fn administers(&self) -> bool {
+        self.scope == TokenScope::Admin && !self.read_only
+    }
 }
 
 impl From<crate::domain::AdminToken> for TokenView {
@@ -393,6 +403,7 @@ impl From<crate::domain::AdminToken> for TokenView {
         TokenView {
             id: token.id,
             name: token.name,
+            scope: token.scope,
             read_only: token.read_only,
             created_at: token.created_at,
         }

@@ -7,9 +7,14 @@ use serde_json::Value;
 
 use crate::app::TestApp;
 
-/// Runs `sipprov ARGS` against the server, with the token from the environment.
+/// Runs `sipprov ARGS` against the server, with the first admin token from the environment.
 async fn sipprov(app: &TestApp, args: &[&str]) -> Output {
-    let (base, token) = (app.admin_base(), app.token());
+    sipprov_with(app, &app.token(), args).await
+}
+
+/// Runs `sipprov ARGS` against the server, with `token` from the environment.
+pub async fn sipprov_with(app: &TestApp, token: &str, args: &[&str]) -> Output {
+    let (base, token) = (app.admin_base(), token.to_owned());
     let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
     tokio::task::spawn_blocking(move || {
         std::process::Command::new(env!("CARGO_BIN_EXE_sipprov"))

@@ -7,6 +7,7 @@ mod cli;
 mod client;
 mod limits;
 mod phone;
+mod registrar;
 mod shutdown;
 mod support;
 mod tls;

@@ -1,5 +1,6 @@
-//! The admins' listener: the JSON API under `/api/` and the server-rendered web UI on every
-//! other path. Each half has its own route table; this module only splits the traffic.
+//! The admins' listener: the JSON API under `/api/`, the registrar directory under
+//! `/registrar/`, and the server-rendered web UI on every other path. The API and the
+//! directory share one route table, the UI has its own; this module only splits the traffic.
 
 mod api;
 mod ui;
@@ -14,7 +15,7 @@ use hyper::body::Incoming;
 use super::{Handler, Peer};
 use crate::service::Service;
 
-pub use api::{ApiRoute, OPENAPI, ROUTES};
+pub use api::{Access, ApiRoute, OPENAPI, ROUTES};
 
 /// Serves the admin API and the web UI.
 #[derive(Debug)]
@@ -36,7 +37,8 @@ impl AdminHandler {
 
 impl Handler for AdminHandler {
     async fn handle(&self, request: Request<Incoming>, peer: Peer) -> Response<Full<Bytes>> {
-        if request.uri().path() == "/api" || request.uri().path().starts_with("/api/") {
+        let path = request.uri().path();
+        if path == "/api" || path.starts_with("/api/") || path.starts_with("/registrar/") {
             self.api.handle(request, peer).await
         } else {
             self.ui.handle(request, peer).await

@@ -32,8 +32,8 @@ pub enum ApiError {
     Conflict { field: String, message: String },
     /// 413: the body is over the limit.
     TooLarge(usize),
-    /// 415: a body that is not `application/json`.
-    UnsupportedMediaType,
+    /// 415: a body of another type than the route takes (named).
+    UnsupportedMediaType(&'static str),
     /// 422: rule violations, every failing field named.
     Invalid(BTreeMap<String, String>),
     /// 500: logged, not shown.
@@ -70,7 +70,7 @@ impl ApiError {
             ApiError::Unauthorized => (
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
-                "send an admin token as 'Authorization: Bearer <token>'".into(),
+                "no token, or an unknown one: send a valid token as 'Authorization: Bearer <token>'".into(),
                 none,
             ),
             ApiError::Forbidden(message) => (StatusCode::FORBIDDEN, "forbidden", message, none),
@@ -98,10 +98,10 @@ impl ApiError {
                 format!("the body is over {limit} bytes"),
                 none,
             ),
-            ApiError::UnsupportedMediaType => (
+            ApiError::UnsupportedMediaType(expected) => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
-                "send the body as 'Content-Type: application/json'".into(),
+                format!("send the body as 'Content-Type: {expected}'"),
                 none,
             ),
             ApiError::Invalid(fields) => {

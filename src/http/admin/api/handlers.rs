@@ -5,9 +5,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::error::ApiError;
-use super::input;
 use super::route::ApiRoute;
 use super::{Call, Reply};
+use super::{input, registrar};
 use crate::domain::{AccountId, Mac, UserId};
 use crate::service::{
     AccountInput, ArmInput, BulkInput, BulkOutcome, ClaimInput, DeviceInput, LineInput,
@@ -153,6 +153,13 @@ pub(crate) fn dispatch(service: &Service, call: Call) -> Result<Reply, ApiError>
         ApiRoute::CreateToken => created(service.create_token(&input::json::<TokenInput>(body)?)?),
         ApiRoute::ListTokens => items(service.tokens()?),
         ApiRoute::DeleteToken(token) => no_content(service.delete_token(token)),
+        ApiRoute::DirectoryLookups => ok(service.directory_lookups()),
+        ApiRoute::Ha1 => registrar::ha1(service, query),
+        ApiRoute::Subscribers => registrar::subscribers(service, query),
+        ApiRoute::FreeSwitchDirectory => registrar::freeswitch(service, body),
+        ApiRoute::AsteriskAuths(credential, rows) => {
+            registrar::asterisk(service, body, credential, rows)
+        }
     }
 }
 

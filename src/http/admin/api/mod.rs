@@ -1,30 +1,35 @@
-//! The JSON admin API under `/api/v1` (DESIGN.md §5).
+//! The JSON admin API under `/api/v1` (DESIGN.md §5), and the registrar directory under
+//! `/registrar/v1` (DESIGN.md §7) that registrars read HA1 hashes from.
 //!
 //! Each request goes through the same steps: parse the route (`route`), authenticate the
-//! bearer token (read-only tokens may only `GET`), check the content type and read the body
-//! under the size limit, parse the JSON or query into the service's input type (unknown
-//! fields refused), call one use case on a blocking thread, and shape the result. Every
-//! failure becomes a response in `error`, the one place that maps errors to statuses.
+//! bearer token and check that its scope opens the route (`Access`: admin tokens the API,
+//! read-only ones only with `GET`; registrar tokens the directory only), check the content
+//! type and read the body under the size limit, parse the JSON, form or query into the
+//! service's input type, call one use case on a blocking thread, and shape the result
+//! (`handlers`, and `registrar` for the registrars' own formats). Every failure becomes a
+//! response in `error`, the one place that maps errors to statuses.
 
 mod error;
 mod handlers;
 mod input;
+mod registrar;
 mod route;
 
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::header::{AUTHORIZATION, CONTENT_TYPE};
-use http::{Method, Request, Response, StatusCode};
+use http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE};
+use http::{HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
 
-pub use route::{ApiRoute, ROUTES};
+pub use route::{Access, ApiRoute, BodyKind, ROUTES};
 
 use self::error::{ApiError, json_response};
 use self::route::RouteError;
+use crate::domain::TokenScope;
 use crate::http::{BodyError, Peer, read_body};
-use crate::service::Service;
+use crate::service::{Service, TokenView};
 
 /// The hand-written OpenAPI 3 document of every route.
 pub const OPENAPI: &str = include_str!("openapi.json");
@@ -35,9 +40,14 @@ pub struct Api {
     max_body: usize,
 }
 
-/// What a handler answers: a status and a JSON value, or no content.
+/// What a handler answers: a status and a JSON value, a registrar's text, or no content.
 pub(crate) enum Reply {
     Json(StatusCode, serde_json::Value),
+    Text {
+        status: StatusCode,
+        content_type: &'static str,
+        body: String,
+    },
     NoContent,
 }
 
@@ -56,6 +66,18 @@ impl Api {
     pub async fn handle(&self, request: Request<Incoming>, _peer: Peer) -> Response<Full<Bytes>> {
         match self.answer(request).await {
             Ok(Reply::Json(status, value)) => json_response(status, &value),
+            Ok(Reply::Text {
+                status,
+                content_type,
+                body,
+            }) => {
+                let mut response = Response::new(Full::new(Bytes::from(body)));
+                *response.status_mut() = status;
+                let headers = response.headers_mut();
+                headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+                headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                response
+            }
             Ok(Reply::NoContent) => {
                 let mut response = Response::new(Full::new(Bytes::new()));
                 *response.status_mut() = StatusCode::NO_CONTENT;
@@ -74,25 +96,32 @@ impl Api {
                     RouteError::BadParameter(name, message) => ApiError::invalid(name, message),
                 },
             )?;
-        if route == ApiRoute::OpenApi {
+        let access = route.access();
+        if access == Access::Public {
             let document =
                 serde_json::from_str(OPENAPI).map_err(|e| ApiError::Internal(e.to_string()))?;
             return Ok(Reply::Json(StatusCode::OK, document));
         }
-        self.authenticate(&request).await?;
+        let token = self.authenticate(&request).await?;
+        authorize(access, request.method(), &token)?;
         let query = request.uri().query().map(str::to_owned);
         let has_body_method = matches!(
             *request.method(),
             Method::POST | Method::PUT | Method::PATCH
         );
-        let json = request
+        let body_kind = route.body_kind();
+        let expected = match body_kind {
+            BodyKind::Json => "application/json",
+            BodyKind::Form => "application/x-www-form-urlencoded",
+        };
+        let typed = request
             .headers()
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| {
                 v.split(';')
                     .next()
-                    .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+                    .is_some_and(|t| t.trim().eq_ignore_ascii_case(expected))
             });
         let body = read_body(request.into_body(), self.max_body)
             .await
@@ -102,8 +131,8 @@ impl Api {
                     ApiError::MalformedJson("the body could not be read".into())
                 }
             })?;
-        if !body.is_empty() && (!json || !has_body_method) {
-            return Err(ApiError::UnsupportedMediaType);
+        if !body.is_empty() && (!typed || !has_body_method) {
+            return Err(ApiError::UnsupportedMediaType(expected));
         }
         let call = Call { route, body, query };
         let service = Arc::clone(&self.service);
@@ -112,8 +141,8 @@ impl Api {
             .map_err(|panic| ApiError::Internal(panic.to_string()))?
     }
 
-    /// Checks the bearer token; read-only tokens may only read.
-    async fn authenticate(&self, request: &Request<Incoming>) -> Result<(), ApiError> {
+    /// The token a request's `Authorization: Bearer` header names.
+    async fn authenticate(&self, request: &Request<Incoming>) -> Result<TokenView, ApiError> {
         let token = request
             .headers()
             .get(AUTHORIZATION)
@@ -126,16 +155,34 @@ impl Api {
             .filter(|t| !t.is_empty())
             .ok_or(ApiError::Unauthorized)?;
         let service = Arc::clone(&self.service);
-        let token = tokio::task::spawn_blocking(move || service.authenticate_token(&token))
+        tokio::task::spawn_blocking(move || service.authenticate_token(&token))
             .await
             .map_err(|panic| ApiError::Internal(panic.to_string()))??
-            .ok_or(ApiError::Unauthorized)?;
-        if token.read_only && request.method() != Method::GET {
-            return Err(ApiError::Forbidden(format!(
-                "the token {:?} is read-only",
-                token.name
-            )));
+            .ok_or(ApiError::Unauthorized)
+    }
+}
+
+/// Whether `token` opens a route of `access` with `method`: admin tokens the API (read-only
+/// ones only to read), registrar tokens only the directory, and the directory — hashes that
+/// register phones — only to registrar tokens and admin tokens that are not read-only.
+fn authorize(access: Access, method: &Method, token: &TokenView) -> Result<(), ApiError> {
+    let refuse = |why: &str| {
+        Err(ApiError::Forbidden(format!(
+            "the token {:?} {why}",
+            token.name
+        )))
+    };
+    match (access, token.scope) {
+        (Access::Public, _) | (Access::Directory, TokenScope::Registrar) => Ok(()),
+        (Access::Admin, TokenScope::Registrar) => {
+            refuse("is a registrar token: it may only read the registrar directory (/registrar/v1)")
         }
-        Ok(())
+        (_, TokenScope::Admin) if token.read_only && access == Access::Directory => {
+            refuse("is read-only: reading HA1 hashes takes a registrar token or an admin token")
+        }
+        (_, TokenScope::Admin) if token.read_only && method != Method::GET => {
+            refuse("is read-only")
+        }
+        (_, TokenScope::Admin) => Ok(()),
     }
 }

@@ -1,6 +1,8 @@
-//! The admin API's route table: every URL of `/api/v1`, one row each, parsed into an
-//! [`ApiRoute`] — a variant per call, carrying its typed path values — before any handler
-//! runs. A handler cannot meet a missing or malformed path value: the route would not exist.
+//! The admin API's route table: every URL of `/api/v1` and of the registrar directory under
+//! `/registrar/v1`, one row each, parsed into an [`ApiRoute`] — a variant per call, carrying
+//! its typed path values — before any handler runs. A handler cannot meet a missing or
+//! malformed path value: the route would not exist. Each route also says who may call it
+//! ([`Access`]) and what body it takes ([`BodyKind`]).
 
 use http::Method;
 
@@ -44,6 +46,51 @@ pub enum ApiRoute {
     CreateToken,
     ListTokens,
     DeleteToken(TokenId),
+    /// Registrar directory lookups answered since start (hits and misses).
+    DirectoryLookups,
+    /// Kamailio: the HA1 of one line as plain text.
+    Ha1,
+    /// The subscriber rows of every assigned line, for registrars that read their own table.
+    Subscribers,
+    /// FreeSWITCH `mod_xml_curl`: the directory XML of one user.
+    FreeSwitchDirectory,
+    /// Asterisk `res_config_curl`: `ps_auths` realtime rows.
+    AsteriskAuths(AsteriskCredential, AsteriskRows),
+}
+
+/// How an Asterisk `ps_auths` row carries the hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AsteriskCredential {
+    /// `auth_type=md5&md5_cred=HA1`: every Asterisk with PJSIP (deprecated from 21.7/22.2).
+    Md5Cred,
+    /// `auth_type=digest&password_digest=MD5:HA1`: Asterisk 21.7, 22.2 and later.
+    PasswordDigest,
+}
+
+/// Which `res_config_curl` call: `single` answers one row, `multi` one row per line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AsteriskRows {
+    Single,
+    Multi,
+}
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone: the OpenAPI document.
+    Public,
+    /// Admin tokens; read-only ones only with `GET`.
+    Admin,
+    /// Registrar tokens, and admin tokens that are not read-only: the hashes.
+    Directory,
+}
+
+/// The body a route takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyKind {
+    Json,
+    /// `application/x-www-form-urlencoded`, as FreeSWITCH and Asterisk post their lookups.
+    Form,
 }
 
 /// Why a request matches no route.
@@ -202,9 +249,69 @@ pub const ROUTES: &[(&str, &str, Build)] = &[
     ("DELETE", "/api/v1/tokens/{token}", |p| {
         Ok(ApiRoute::DeleteToken(p.token()?))
     }),
+    ("GET", "/api/v1/registrar/lookups", |_| {
+        Ok(ApiRoute::DirectoryLookups)
+    }),
+    ("GET", "/registrar/v1/ha1", |_| Ok(ApiRoute::Ha1)),
+    ("GET", "/registrar/v1/subscribers", |_| {
+        Ok(ApiRoute::Subscribers)
+    }),
+    ("POST", "/registrar/v1/freeswitch/directory", |_| {
+        Ok(ApiRoute::FreeSwitchDirectory)
+    }),
+    ("POST", "/registrar/v1/asterisk/ps_auths/single", |_| {
+        Ok(asterisk(AsteriskCredential::Md5Cred, AsteriskRows::Single))
+    }),
+    ("POST", "/registrar/v1/asterisk/ps_auths/multi", |_| {
+        Ok(asterisk(AsteriskCredential::Md5Cred, AsteriskRows::Multi))
+    }),
+    (
+        "POST",
+        "/registrar/v1/asterisk/ps_auths_digest/single",
+        |_| {
+            Ok(asterisk(
+                AsteriskCredential::PasswordDigest,
+                AsteriskRows::Single,
+            ))
+        },
+    ),
+    (
+        "POST",
+        "/registrar/v1/asterisk/ps_auths_digest/multi",
+        |_| {
+            Ok(asterisk(
+                AsteriskCredential::PasswordDigest,
+                AsteriskRows::Multi,
+            ))
+        },
+    ),
 ];
 
+fn asterisk(credential: AsteriskCredential, rows: AsteriskRows) -> ApiRoute {
+    ApiRoute::AsteriskAuths(credential, rows)
+}
+
 impl ApiRoute {
+    /// Who may call this route.
+    pub fn access(&self) -> Access {
+        match self {
+            ApiRoute::OpenApi => Access::Public,
+            ApiRoute::Ha1
+            | ApiRoute::Subscribers
+            | ApiRoute::FreeSwitchDirectory
+            | ApiRoute::AsteriskAuths(..) => Access::Directory,
+            _ => Access::Admin,
+        }
+    }
+
+    /// The body this route takes, when it takes one.
+    pub fn body_kind(&self) -> BodyKind {
+        match self {
+            ApiRoute::FreeSwitchDirectory | ApiRoute::AsteriskAuths(..) => BodyKind::Form,
+            _ => BodyKind::Json,
+        }
+    }
+
     /// Parses a request's method and path (without the query string).
     pub fn parse(method: &Method, path: &str) -> Result<ApiRoute, RouteError> {
         let segments: Vec<&str> = path.split('/').skip(1).collect();
@@ -302,6 +409,34 @@ mod tests {
             ApiRoute::parse(&Method::DELETE, "/api/v1/devices/001565aabbcc/lines/70000"),
             Err(RouteError::BadParameter("line", _))
         ));
+    }
+
+    #[test]
+    fn only_the_directory_routes_take_registrar_tokens() {
+        let directory: Vec<&str> = ROUTES
+            .iter()
+            .filter(|(_, template, build)| {
+                let path = example(template);
+                let segments: Vec<&str> = path.split('/').skip(1).collect();
+                let route = build(&capture(template, &segments).unwrap()).unwrap();
+                route.access() == Access::Directory
+            })
+            .map(|(_, template, _)| *template)
+            .collect();
+        assert!(
+            directory.iter().all(|t| t.starts_with("/registrar/v1/")),
+            "{directory:?}"
+        );
+        assert_eq!(
+            directory.len(),
+            ROUTES
+                .iter()
+                .filter(|(_, t, _)| t.starts_with("/registrar/"))
+                .count()
+        );
+        assert_eq!(ApiRoute::OpenApi.access(), Access::Public);
+        assert_eq!(ApiRoute::ListTokens.access(), Access::Admin);
+        assert_eq!(ApiRoute::DirectoryLookups.access(), Access::Admin);
     }
 
     #[test]

@@ -340,7 +340,7 @@ impl Ui {
                 Principal::Token(id) => Ok(service
                     .tokens()?
                     .into_iter()
-                    .find(|token| token.id == id)
+                    .find(|token| token.id == id && token.administers())
                     .map(|token| Access::Provider {
                         name: token.name,
                         home: None,

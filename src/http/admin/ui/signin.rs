@@ -44,10 +44,19 @@ impl Ui {
             return Err(Failure::TooManyRequests);
         }
         let principal = match call.form.filled("token") {
-            Some(token) => self
-                .run(move |s| s.authenticate_token(token.trim()))
-                .await?
-                .map(|token| Principal::Token(token.id)),
+            Some(token) => {
+                let token = self
+                    .run(move |s| s.authenticate_token(token.trim()))
+                    .await?;
+                if token.as_ref().is_some_and(|t| !t.administers()) {
+                    let message = "This token cannot sign in: read-only and registrar tokens \
+                                   are for the API only.";
+                    return Ok(Reply::Page(
+                        sign_in_page(&login, Some(message)).status(StatusCode::FORBIDDEN),
+                    ));
+                }
+                token.map(|token| Principal::Token(token.id))
+            }
             None => {
                 let password = call.form.text("password").to_owned();
                 let login = login.clone();
