@@ -2,6 +2,7 @@
 //! scopes, Kamailio's HA1 lookup, FreeSWITCH's and Asterisk's lookups, the export, and
 //! every change seen at the very next lookup.
 
+use base64::Engine;
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
 use sipprov::domain::{AccountId, Mac, UserId};
@@ -321,6 +322,19 @@ async fn freeswitch_and_asterisk_get_the_hash_in_their_own_format() {
         xml.contains(&format!("<param name=\"a1-hash\" value=\"{ha1}\"/>")),
         "{xml}"
     );
+    // FreeSWITCH sends its gateway-credentials as Basic: the token is the password.
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("freeswitch:{registrar}"));
+    let as_basic = app
+        .admin()
+        .send(
+            RequestSpec::new(Method::POST, directory)
+                .header("Authorization", format!("Basic {basic}"))
+                .header("Content-Type", FORM)
+                .body(format!("section=directory&user={sip_user}&domain={realm}")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(as_basic.body, found.body);
     let unknown = post(
         directory,
         format!("section=directory&user=nobody&domain={realm}"),

@@ -17,6 +17,8 @@ mod route;
 
 use std::sync::Arc;
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
 use http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE};
 use http::{HeaderValue, Method, Request, Response, StatusCode};
@@ -147,12 +149,7 @@ impl Api {
             .headers()
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(|t| t.trim().to_owned())
-            .filter(|t| !t.is_empty())
+            .and_then(presented_token)
             .ok_or(ApiError::Unauthorized)?;
         let service = Arc::clone(&self.service);
         tokio::task::spawn_blocking(move || service.authenticate_token(&token))
@@ -160,6 +157,23 @@ impl Api {
             .map_err(|panic| ApiError::Internal(panic.to_string()))??
             .ok_or(ApiError::Unauthorized)
     }
+}
+
+/// The token of an `Authorization` header: `Bearer <token>`, or `Basic` with the token as
+/// the password (the user name is free) for registrars whose HTTP client can only send
+/// credentials — FreeSWITCH's `gateway-credentials`, a `https://name:token@host/…` URL.
+fn presented_token(header: &str) -> Option<String> {
+    let (scheme, value) = header.trim().split_once(' ')?;
+    let token = if scheme.eq_ignore_ascii_case("bearer") {
+        value.trim().to_owned()
+    } else if scheme.eq_ignore_ascii_case("basic") {
+        let decoded = STANDARD.decode(value.trim()).ok()?;
+        let (_, password) = std::str::from_utf8(&decoded).ok()?.split_once(':')?;
+        password.to_owned()
+    } else {
+        return None;
+    };
+    (!token.is_empty()).then_some(token)
 }
 
 /// Whether `token` opens a route of `access` with `method`: admin tokens the API (read-only
@@ -184,5 +198,23 @@ fn authorize(access: Access, method: &Method, token: &TokenView) -> Result<(), A
             refuse("is read-only")
         }
         (_, TokenScope::Admin) => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_come_as_bearer_or_as_a_basic_password() {
+        assert_eq!(presented_token("Bearer abc").as_deref(), Some("abc"));
+        assert_eq!(presented_token("bearer  abc ").as_deref(), Some("abc"));
+        let basic = format!("Basic {}", STANDARD.encode("freeswitch:abc"));
+        assert_eq!(presented_token(&basic).as_deref(), Some("abc"));
+        for refused in ["Bearer ", "Basic !!!", "Digest abc", "abc", ""] {
+            assert_eq!(presented_token(refused), None, "{refused:?}");
+        }
+        let empty_password = format!("Basic {}", STANDARD.encode("freeswitch:"));
+        assert_eq!(presented_token(&empty_password), None);
     }
 }
