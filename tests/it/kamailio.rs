@@ -1,7 +1,9 @@
-//! Real SIP peers for the tests: Kamailio (Debian's `kamailio` with
-//! `kamailio-utils-modules`) running the shipped `registrars/kamailio/kamailio.cfg` on a
-//! free loopback UDP port, and `sipsak` registering through it. `scripts/test` installs
-//! both; `SIPPROV_KAMAILIO` and `SIPPROV_SIPSAK` may name other binaries.
+//! Real SIP peers for the tests: Kamailio (Debian's `kamailio`, with
+//! `kamailio-utils-modules` and `kamailio-sqlite-modules`) running a shipped configuration
+//! of `registrars/kamailio/` on a free loopback UDP port, its SQLite `subscriber` table
+//! (Kamailio's own schema, loaded with Debian's `sqlite3`), and `sipsak` registering through
+//! it. `scripts/test` installs them; `SIPPROV_KAMAILIO` and `SIPPROV_SIPSAK` may name other
+//! binaries.
 
 use std::net::UdpSocket;
 use std::path::{Path, PathBuf};
@@ -36,12 +38,13 @@ pub struct Kamailio {
 }
 
 impl Kamailio {
-    /// Starts the shipped configuration against sipprov's directory at `ha1_url`,
-    /// presenting `token`, and waits until it answers SIP.
-    pub fn start(ha1_url: &str, token: &str) -> Kamailio {
+    /// Starts the shipped `registrars/kamailio/<config>` with `environment` (its settings)
+    /// in `dir`, and waits until it answers SIP.
+    pub fn start(config: &str, environment: &[(&str, &str)], dir: TempDir) -> Kamailio {
         let kamailio = binary("SIPPROV_KAMAILIO", "/usr/sbin/kamailio", "kamailio");
-        let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("registrars/kamailio/kamailio.cfg");
-        let dir = tempfile::tempdir().unwrap();
+        let config = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("registrars/kamailio")
+            .join(config);
         let port = free_udp_port();
         let log = std::fs::File::create(dir.path().join("kamailio.log")).unwrap();
         let child = std::os::unix::process::CommandExt::process_group(
@@ -56,8 +59,7 @@ impl Kamailio {
                 .arg(dir.path().join("kamailio.pid"))
                 .arg("-Y")
                 .arg(dir.path())
-                .env("SIPPROV_HA1_URL", ha1_url)
-                .env("SIPPROV_REGISTRAR_TOKEN", token)
+                .envs(environment.iter().copied())
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(log),
@@ -122,6 +124,32 @@ impl Drop for Kamailio {
         let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.child.wait();
     }
+}
+
+/// Runs `sqlite3 DATABASE` with `sql` on its standard input.
+pub fn sqlite(database: &Path, sql: &[u8]) {
+    use std::io::Write;
+    let sqlite3 = binary("SIPPROV_SQLITE3", "/usr/bin/sqlite3", "sqlite3");
+    let mut child = Command::new(sqlite3)
+        .arg(database)
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("sqlite3 runs");
+    child.stdin.take().unwrap().write_all(sql).unwrap();
+    assert!(child.wait().unwrap().success(), "sqlite3 accepts the SQL");
+}
+
+/// A SQLite database with Kamailio's `subscriber` table, from Kamailio's own schema.
+pub fn subscriber_database(dir: &Path) -> PathBuf {
+    let database = dir.join("kamailio.db");
+    for schema in ["standard-create.sql", "auth_db-create.sql"] {
+        let path = Path::new("/usr/share/kamailio/db_sqlite").join(schema);
+        let sql = std::fs::read(&path).unwrap_or_else(|e| {
+            panic!("{}: {e} (Debian's kamailio-sqlite-modules)", path.display())
+        });
+        sqlite(&database, &sql);
+    }
+    database
 }
 
 /// A SIP account as a phone file describes it.

@@ -2,7 +2,7 @@
 //! line with exactly what sipprov served — the server, outbound proxy, user, auth name and
 //! password read from the phone files fetched as phones fetch them — and follows every
 //! change (rotation, unassignment, deletions) at the next REGISTER, failing closed when
-//! sipprov is gone.
+//! sipprov is gone; and Kamailio reading its own table, filled by the export.
 
 use std::collections::BTreeMap;
 
@@ -14,7 +14,7 @@ use sipprov::domain::{AccountId, Mac, UserId};
 use sipprov::http::RequestSpec;
 
 use crate::app::{TestApp, input};
-use crate::kamailio::{Kamailio, Registration, SipAccount, register};
+use crate::kamailio::{Kamailio, Registration, SipAccount, register, sqlite, subscriber_database};
 use crate::registrar::token;
 
 const T46S: (&str, &str) = (
@@ -127,9 +127,14 @@ async fn expect(account: &SipAccount, expected: Registration, kamailio: &Kamaili
 async fn phones_register_at_kamailio_with_what_sipprov_served() {
     let app = TestApp::start().await;
     let registrar = token(&app, "registrar", false).await;
+    let ha1_url = format!("{}/registrar/v1/ha1", app.admin_base());
     let kamailio = Kamailio::start(
-        &format!("{}/registrar/v1/ha1", app.admin_base()),
-        &registrar,
+        "kamailio.cfg",
+        &[
+            ("SIPPROV_HA1_URL", &ha1_url),
+            ("SIPPROV_REGISTRAR_TOKEN", &registrar),
+        ],
+        tempfile::tempdir().unwrap(),
     );
     let service = app.service();
     let acme = service
@@ -257,4 +262,101 @@ async fn phones_register_at_kamailio_with_what_sipprov_served() {
         !kamailio.log().contains(&registrar),
         "the token is not logged"
     );
+}
+
+/// Exports the subscriber rows with the CLI and loads them into Kamailio's table.
+async fn export(app: &TestApp, database: &std::path::Path) {
+    let sql = crate::cli::sipprov_with(
+        app,
+        &app.token(),
+        &["registrar", "export", "--format", "kamailio-sql"],
+    )
+    .await;
+    assert!(
+        sql.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sql.stderr)
+    );
+    sqlite(database, &sql.stdout);
+}
+
+#[tokio::test]
+async fn kamailio_reading_its_own_table_registers_what_the_export_gave_it() {
+    let app = TestApp::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let database = subscriber_database(dir.path());
+    let url = format!("sqlite://{}", database.display());
+    let kamailio = Kamailio::start(
+        "kamailio-subscriber.cfg",
+        &[("SIPPROV_KAMAILIO_DB", &url)],
+        dir,
+    );
+    let service = app.service();
+    let acme = service
+        .create_account(&input(json!({
+            "name": "Acme",
+            "domain": "acme.example.com",
+            "group_name": "acme",
+            "registrar": {"host": "127.0.0.1", "port": kamailio.port},
+        })))
+        .unwrap()
+        .id;
+    service
+        .create_device(acme, &input(json!({"mac": T46S.0, "model": "T46S"})))
+        .unwrap();
+    let ada = person(&app, acme, "Ada");
+    assign(&app, T46S.0, 1, ada);
+    let mut desk = Phone::new(T46S);
+    let line = desk.fetch(&app).await.account(1);
+    expect(
+        &line,
+        Registration::Unauthorized,
+        &kamailio,
+        "before any export",
+    )
+    .await;
+
+    export(&app, &database).await;
+    expect(&line, Registration::Ok, &kamailio, "an exported line").await;
+    let mut wrong = line.clone();
+    wrong.password.push('x');
+    expect(
+        &wrong,
+        Registration::Unauthorized,
+        &kamailio,
+        "a wrong password",
+    )
+    .await;
+
+    // Push lags: the table knows a rotation only from the next export.
+    service.rotate_line(T46S.0.parse().unwrap(), 1).unwrap();
+    let rotated = desk.fetch(&app).await.account(1);
+    expect(
+        &line,
+        Registration::Ok,
+        &kamailio,
+        "the old password, before the export",
+    )
+    .await;
+    export(&app, &database).await;
+    expect(
+        &line,
+        Registration::Unauthorized,
+        &kamailio,
+        "the old password",
+    )
+    .await;
+    expect(&rotated, Registration::Ok, &kamailio, "the new password").await;
+
+    // The export replaces its domains' rows: an unassigned line disappears from the table.
+    service.unassign_line(T46S.0.parse().unwrap(), 1).unwrap();
+    export(&app, &database).await;
+    expect(
+        &rotated,
+        Registration::Unauthorized,
+        &kamailio,
+        "an unassigned line",
+    )
+    .await;
+    app.stop().await;
 }
