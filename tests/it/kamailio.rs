@@ -103,6 +103,23 @@ impl Kamailio {
         panic!("kamailio did not answer within 15 s:\n{}", self.log());
     }
 
+    /// Asserts that `account` registers (200), saying `why` it should.
+    pub async fn accepts(&self, account: &SipAccount, why: &str) {
+        let got = register(account).await;
+        assert_eq!(got, Registration::Ok, "{why}: {account:?}\n{}", self.log());
+    }
+
+    /// Asserts that `account` is refused (401), saying `why` it should be.
+    pub async fn refuses(&self, account: &SipAccount, why: &str) {
+        let got = register(account).await;
+        assert_eq!(
+            got,
+            Registration::Unauthorized,
+            "{why}: {account:?}\n{}",
+            self.log()
+        );
+    }
+
     /// What Kamailio logged so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("kamailio.log")).unwrap_or_default()
@@ -166,14 +183,14 @@ pub struct SipAccount {
 
 /// How a REGISTER ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Registration {
+enum Registration {
     Ok,
     Unauthorized,
     Other(String),
 }
 
-/// Registers `account` with `sipsak` (a fresh challenge, then the answer).
-pub async fn register(account: &SipAccount) -> Registration {
+/// Registers `account` with `sipsak`: it answers the challenge and exits 0 on a 2xx.
+async fn register(account: &SipAccount) -> Registration {
     let sipsak = binary("SIPPROV_SIPSAK", "/usr/bin/sipsak", "sipsak");
     let account = account.clone();
     tokio::task::spawn_blocking(move || {

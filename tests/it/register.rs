@@ -14,7 +14,7 @@ use sipprov::domain::{AccountId, Mac, UserId};
 use sipprov::http::RequestSpec;
 
 use crate::app::{TestApp, input};
-use crate::kamailio::{Kamailio, Registration, SipAccount, register, sqlite, subscriber_database};
+use crate::kamailio::{Kamailio, SipAccount, sqlite, subscriber_database};
 use crate::registrar::token;
 
 const T46S: (&str, &str) = (
@@ -118,11 +118,6 @@ fn assign(app: &TestApp, mac: &str, line: u16, user: UserId) {
         .unwrap();
 }
 
-async fn expect(account: &SipAccount, expected: Registration, kamailio: &Kamailio, why: &str) {
-    let got = register(account).await;
-    assert_eq!(got, expected, "{why}: {account:?}\n{}", kamailio.log());
-}
-
 #[tokio::test]
 async fn phones_register_at_kamailio_with_what_sipprov_served() {
     let app = TestApp::start().await;
@@ -178,86 +173,34 @@ async fn phones_register_at_kamailio_with_what_sipprov_served() {
         base_file.account(4),
     ];
     for line in &lines {
-        expect(
-            line,
-            Registration::Ok,
-            &kamailio,
-            "a provisioned line registers",
-        )
-        .await;
+        kamailio.accepts(line, "a provisioned line registers").await;
     }
     let mut wrong = lines[0].clone();
     wrong.password.push('x');
-    expect(
-        &wrong,
-        Registration::Unauthorized,
-        &kamailio,
-        "a wrong password",
-    )
-    .await;
+    kamailio.refuses(&wrong, "a wrong password").await;
 
     // Rotation: the old password is refused at once, the new one (from the next fetch) works.
     service.rotate_line(W60B.0.parse().unwrap(), 2).unwrap();
-    expect(
-        &lines[2],
-        Registration::Unauthorized,
-        &kamailio,
-        "the password before rotation",
-    )
-    .await;
+    kamailio
+        .refuses(&lines[2], "the password before rotation")
+        .await;
     let rotated = base.fetch(&app).await.account(2);
     assert_ne!(rotated.password, lines[2].password);
-    expect(
-        &rotated,
-        Registration::Ok,
-        &kamailio,
-        "the rotated password",
-    )
-    .await;
+    kamailio.accepts(&rotated, "the rotated password").await;
 
     // Unassigned, user deleted, device deleted: refused at the next REGISTER.
     service.unassign_line(W60B.0.parse().unwrap(), 4).unwrap();
-    expect(
-        &lines[3],
-        Registration::Unauthorized,
-        &kamailio,
-        "an unassigned line",
-    )
-    .await;
+    kamailio.refuses(&lines[3], "an unassigned line").await;
     service.delete_user(bob).unwrap();
-    expect(
-        &lines[1],
-        Registration::Unauthorized,
-        &kamailio,
-        "a deleted user's line",
-    )
-    .await;
-    expect(
-        &rotated,
-        Registration::Ok,
-        &kamailio,
-        "the base's other line",
-    )
-    .await;
+    kamailio.refuses(&lines[1], "a deleted user's line").await;
+    kamailio.accepts(&rotated, "the base's other line").await;
     service.delete_device(W60B.0.parse().unwrap()).unwrap();
-    expect(
-        &rotated,
-        Registration::Unauthorized,
-        &kamailio,
-        "a deleted device's line",
-    )
-    .await;
+    kamailio.refuses(&rotated, "a deleted device's line").await;
 
     // Without sipprov, nothing registers: the configuration fails closed.
-    expect(&lines[0], Registration::Ok, &kamailio, "still provisioned").await;
+    kamailio.accepts(&lines[0], "still provisioned").await;
     app.stop().await;
-    expect(
-        &lines[0],
-        Registration::Unauthorized,
-        &kamailio,
-        "sipprov stopped",
-    )
-    .await;
+    kamailio.refuses(&lines[0], "sipprov stopped").await;
     assert!(
         !kamailio.log().contains(&registrar),
         "the token is not logged"
@@ -308,55 +251,27 @@ async fn kamailio_reading_its_own_table_registers_what_the_export_gave_it() {
     assign(&app, T46S.0, 1, ada);
     let mut desk = Phone::new(T46S);
     let line = desk.fetch(&app).await.account(1);
-    expect(
-        &line,
-        Registration::Unauthorized,
-        &kamailio,
-        "before any export",
-    )
-    .await;
+    kamailio.refuses(&line, "before any export").await;
 
     export(&app, &database).await;
-    expect(&line, Registration::Ok, &kamailio, "an exported line").await;
+    kamailio.accepts(&line, "an exported line").await;
     let mut wrong = line.clone();
     wrong.password.push('x');
-    expect(
-        &wrong,
-        Registration::Unauthorized,
-        &kamailio,
-        "a wrong password",
-    )
-    .await;
+    kamailio.refuses(&wrong, "a wrong password").await;
 
     // Push lags: the table knows a rotation only from the next export.
     service.rotate_line(T46S.0.parse().unwrap(), 1).unwrap();
     let rotated = desk.fetch(&app).await.account(1);
-    expect(
-        &line,
-        Registration::Ok,
-        &kamailio,
-        "the old password, before the export",
-    )
-    .await;
+    kamailio
+        .accepts(&line, "the old password, before the export")
+        .await;
     export(&app, &database).await;
-    expect(
-        &line,
-        Registration::Unauthorized,
-        &kamailio,
-        "the old password",
-    )
-    .await;
-    expect(&rotated, Registration::Ok, &kamailio, "the new password").await;
+    kamailio.refuses(&line, "the old password").await;
+    kamailio.accepts(&rotated, "the new password").await;
 
     // The export replaces its domains' rows: an unassigned line disappears from the table.
     service.unassign_line(T46S.0.parse().unwrap(), 1).unwrap();
     export(&app, &database).await;
-    expect(
-        &rotated,
-        Registration::Unauthorized,
-        &kamailio,
-        "an unassigned line",
-    )
-    .await;
+    kamailio.refuses(&rotated, "an unassigned line").await;
     app.stop().await;
 }
