@@ -43,6 +43,7 @@ const BUILTIN: &[(&str, &str)] = &[
     page!("devices.html"),
     page!("device.html"),
     page!("unclaimed.html"),
+    page!("tokens.html"),
 ];
 
 /// The static assets, served as they are.

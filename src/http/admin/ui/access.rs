@@ -2,7 +2,8 @@
 //! session's principal and the store's current record of them.
 //!
 //! - An admin API token, or a user whose role is `admin` at the `super` level: the provider's
-//!   staff. Every account; creates and edits accounts; claims unclaimed devices.
+//!   staff. Every account; creates and edits accounts; claims unclaimed devices; creates
+//!   and revokes API tokens.
 //! - A user whose role is `admin` at another level: their own account's users, devices and
 //!   lines, nothing else. They may grant roles up to their own level, and may not edit or
 //!   delete a user above it.

@@ -16,6 +16,7 @@ mod respond;
 mod route;
 mod session;
 mod signin;
+mod tokens;
 mod user_form;
 mod users;
 
@@ -410,6 +411,9 @@ impl Ui {
             UiRoute::UnassignLine(mac, line) => self.unassign_line(call, mac, line).await,
             UiRoute::Unclaimed => self.unclaimed(call).await,
             UiRoute::Claim(mac) => self.claim(call, mac).await,
+            UiRoute::Tokens => self.tokens(call).await,
+            UiRoute::CreateToken => self.create_token(call).await,
+            UiRoute::RevokeToken(id) => self.revoke_token(call, id).await,
         }
     }
 }

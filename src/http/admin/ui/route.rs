@@ -5,7 +5,7 @@ use std::fmt;
 
 use http::Method;
 
-use crate::domain::{AccountId, Mac, UserId};
+use crate::domain::{AccountId, Mac, TokenId, UserId};
 
 /// What a request asks for, with its typed path parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +47,11 @@ pub enum UiRoute {
     UnassignLine(Mac, u16),
     Unclaimed,
     Claim(Mac),
+    /// The API tokens: the list and the create form.
+    Tokens,
+    /// Creates a token and answers with its secret, shown this once.
+    CreateToken,
+    RevokeToken(TokenId),
     WelcomeForm(LinkToken),
     Welcome(LinkToken),
 }
@@ -104,6 +109,11 @@ impl Params<'_> {
         text.parse().map_err(|_| RouteError::NotFound)
     }
 
+    /// An API token's id (not its secret: that never appears in a URL).
+    fn token_id(&self) -> Result<TokenId, RouteError> {
+        number(self.text("token_id")?).map(TokenId)
+    }
+
     fn line(&self) -> Result<u16, RouteError> {
         let line = number(self.text("line")?)?;
         u16::try_from(line).map_err(|_| RouteError::NotFound)
@@ -134,7 +144,8 @@ fn number(text: &str) -> Result<u64, RouteError> {
 type Build = fn(&Params<'_>) -> Result<UiRoute, RouteError>;
 
 /// Every route: method, path template, how to build the route. Placeholders: `{account}`,
-/// `{user}`, `{mac}`, `{line}`, `{token}`.
+/// `{user}`, `{mac}`, `{line}`, `{token_id}` (an API token's id), `{token}` (the secret of a
+/// set-password link).
 const ROUTES: &[(&str, &str, Build)] = &[
     ("GET", "/", |_| Ok(UiRoute::Home)),
     ("GET", "/static/app.css", |_| Ok(UiRoute::Asset("app.css"))),
@@ -212,6 +223,11 @@ const ROUTES: &[(&str, &str, Build)] = &[
     ("POST", "/unclaimed/{mac}/claim", |p| {
         Ok(UiRoute::Claim(p.mac()?))
     }),
+    ("GET", "/tokens", |_| Ok(UiRoute::Tokens)),
+    ("POST", "/tokens", |_| Ok(UiRoute::CreateToken)),
+    ("POST", "/tokens/{token_id}/revoke", |p| {
+        Ok(UiRoute::RevokeToken(p.token_id()?))
+    }),
     ("GET", "/welcome/{token}", |p| {
         Ok(UiRoute::WelcomeForm(p.token()?))
     }),
@@ -284,7 +300,10 @@ fn placeholder(name: &str) -> &'static str {
         "user" => "user",
         "mac" => "mac",
         "line" => "line",
-        _ => "token",
+        "token_id" => "token_id",
+        "token" => "token",
+        // A misspelt placeholder captures nothing any route reads: its routes never match.
+        _ => "",
     }
 }
 
@@ -355,6 +374,9 @@ mod tests {
             ),
             (get("/unclaimed"), UiRoute::Unclaimed),
             (post("/unclaimed/805ec009abdc/claim"), UiRoute::Claim(mac())),
+            (get("/tokens"), UiRoute::Tokens),
+            (post("/tokens"), UiRoute::CreateToken),
+            (post("/tokens/3/revoke"), UiRoute::RevokeToken(TokenId(3))),
         ];
         let count = cases.len();
         for (parsed, expected) in cases {
@@ -412,6 +434,9 @@ mod tests {
             "/users/1/lines",
             "/devices/805ec009abdc/lines/70000/rename",
             "/api-not/really",
+            "/tokens/x/revoke",
+            "/tokens/-3/revoke",
+            "/tokens/abcdefghijklmnopqrstuvwxyz/revoke",
             "/static/../static/app.css",
             "/favicon.ico",
         ] {
@@ -431,6 +456,11 @@ mod tests {
             get("/signout"),
             Err(RouteError::MethodNotAllowed(vec!["POST"]))
         );
+        assert_eq!(
+            get("/tokens/3/revoke"),
+            Err(RouteError::MethodNotAllowed(vec!["POST"])),
+            "revoking is never a link"
+        );
     }
 
     #[test]
@@ -443,6 +473,7 @@ mod tests {
                     .replace("{user}", "2")
                     .replace("{mac}", "001565aabbcc")
                     .replace("{line}", "1")
+                    .replace("{token_id}", "3")
                     .replace("{token}", "abcdefghijklmnopqrstuvwxyz");
                 let segments: Vec<&str> = path.split('/').skip(1).collect();
                 let params = capture(template, &segments).unwrap();
@@ -465,5 +496,6 @@ mod tests {
         assert!(!UiRoute::SignOut.is_public());
         assert!(!UiRoute::Accounts.is_public());
         assert!(!UiRoute::Me.is_public());
+        assert!(!UiRoute::Tokens.is_public() && !UiRoute::CreateToken.is_public());
     }
 }
