@@ -1,10 +1,11 @@
-//! The admin web UI: over plain HTTP (`access`, `pages`) and in a real browser
+//! The admin web UI: over plain HTTP (`access`, `pages`, `tokens`) and in a real browser
 //! (`browser`). This module holds what they share: a cookie- and CSRF-aware [`Visitor`]
 //! and the accounts and users they start from.
 
 mod access;
 mod browser;
 mod pages;
+mod tokens;
 
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
