@@ -5,7 +5,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use http::StatusCode;
 use serde_json::{Value, json};
-use sipprov::domain::{AccountId, Mac, UserId};
+use sipprov::domain::{AccountId, Mac, TokenScope, UserId};
 use sipprov::http::RequestSpec;
 use sipprov::service::UserQuery;
 
@@ -329,6 +329,50 @@ async fn an_unknown_phone_shows_up_unclaimed_and_is_claimed_for_an_account() {
     let mac: Mac = "001565004602".parse().unwrap();
     assert_eq!(app.service().device(mac).unwrap().account, acme);
     assert!(app.service().unclaimed_devices().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_registrar_token_is_made_from_the_navigation_and_its_secret_shown_once() {
+    let app = TestApp::start().await;
+    let browser = signed_in(&app).await;
+    browser.click("a[href='/tokens']").await;
+    browser.find("#create-token").await;
+    assert_eq!(browser.path().await, "/tokens");
+    assert_eq!(property(&browser, "#f-read_only", "disabled").await, false);
+    browser.fill("#f-name", "kamailio").await;
+    browser.select("#f-scope", "registrar").await;
+    // Registrar tokens are always read-only: the script takes the box away.
+    assert_eq!(property(&browser, "#f-read_only", "disabled").await, true);
+    browser.screenshot("tokens-form").await;
+    browser.submit("#create-token button[type=submit]").await;
+
+    let token = browser.find("#new-token").await.text(&browser).await;
+    let found = app.service().authenticate_token(&token).unwrap();
+    assert_eq!(found.map(|t| t.scope), Some(TokenScope::Registrar));
+    let settings = browser
+        .find("#kamailio-settings")
+        .await
+        .text(&browser)
+        .await;
+    assert!(
+        settings.contains(&format!("SIPPROV_REGISTRAR_TOKEN={token}")),
+        "{settings}"
+    );
+    browser.screenshot("tokens-created").await;
+    browser.open("/tokens").await;
+    assert!(browser.try_find("#new-token").await.is_none());
+    assert!(!browser.source().await.contains(&token), "shown once");
+    let tokens = app.service().tokens().unwrap();
+    let id = tokens.iter().find(|t| t.name == "kamailio").unwrap().id;
+    let row = browser
+        .find(&format!("#token-{id}"))
+        .await
+        .text(&browser)
+        .await;
+    assert!(
+        row.contains("kamailio") && row.contains("registrar"),
+        "{row}"
+    );
 }
 
 #[tokio::test]
