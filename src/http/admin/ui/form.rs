@@ -80,9 +80,9 @@ impl Form {
         }
     }
 
-    /// What the page shows again when the form comes back refused: every typed value, the
-    /// portal password and voicemail PIN included (in masked fields of a `no-store` page), so
-    /// that a refusal of one field never costs the admin the others. Checkboxes appear as
+    /// What the page shows again when the form comes back refused: every typed value but the
+    /// secrets of `NOT_ECHOED` (CSRF, tokens, passwords: a typed secret never goes back into
+    /// the HTML), so that a refusal of one field never costs the admin the others. Checkboxes appear as
     /// `"on"` when ticked; a repeated field's values (the ticked numbers) are joined by spaces.
     pub fn values(&self) -> BTreeMap<String, String> {
         let mut values: BTreeMap<String, String> = BTreeMap::new();

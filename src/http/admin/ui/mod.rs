@@ -1,4 +1,5 @@
-//! The admin web UI: server-rendered pages on the admin listener's every path but `/api/`.
+//! The admin web UI: server-rendered pages on the admin listener's every path but `/api/`
+//! and `/registrar/`.
 //!
 //! A request is parsed into a [`UiRoute`] (one table of every URL), its session looked up
 //! and the signed-in person's [`Access`] worked out afresh; a form submission must carry the
