@@ -153,6 +153,8 @@ pub enum FetchOutcome {
     MacMismatch,
     /// Refused: too many failures from the address.
     Throttled,
+    /// Refused: a Digest answer already used (a captured header replayed).
+    Replayed,
 }
 
 impl FetchOutcome {

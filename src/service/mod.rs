@@ -50,6 +50,10 @@ pub use views::{
     UnclaimedView, UserLineView, UserView,
 };
 
+/// Digest nonces whose counts are remembered (about 100 bytes each): far more than the
+/// phones answering challenges within a nonce's five minutes.
+const NONCE_COUNTS: usize = 100_000;
+
 /// What the use cases need to know about the deployment.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -102,6 +106,8 @@ pub struct Service {
     settings: Settings,
     /// Registrar directory lookups answered since start.
     lookups: directory::Lookups,
+    /// Digest nonce counts already used by phones, to refuse replays.
+    nonce_counts: credentials::NonceCounts,
 }
 
 /// Why a use case was refused or failed.
@@ -183,6 +189,7 @@ impl Service {
             renderer,
             settings,
             lookups: directory::Lookups::default(),
+            nonce_counts: credentials::NonceCounts::new(NONCE_COUNTS),
         }
     }
 

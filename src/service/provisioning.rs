@@ -123,6 +123,7 @@ impl Service {
             }
             FetchOutcome::MacMismatch => PhoneAnswer::Forbidden,
             FetchOutcome::Throttled => PhoneAnswer::Throttled,
+            FetchOutcome::Replayed => PhoneAnswer::Unauthorized,
             FetchOutcome::Unauthorized => {
                 if !request.credentials.presented() && device.handoff.handed_off_at.is_some() {
                     self.flag_refused(mac, at)?;
@@ -170,7 +171,12 @@ impl Service {
             .is_some_and(|u| crate::secret::same(u, &expected.username));
         let password_ok = request.credentials.verify(expected.password.expose());
         if username_ok && password_ok {
-            return FetchOutcome::Served;
+            return match &request.credentials {
+                Credentials::Digest(digest) if !self.nonce_counts.first_use(digest) => {
+                    FetchOutcome::Replayed
+                }
+                _ => FetchOutcome::Served,
+            };
         }
         if request.throttled {
             return FetchOutcome::Throttled;

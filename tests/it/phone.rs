@@ -349,21 +349,7 @@ async fn a_device_authenticates_with_digest() {
     let path = "/001565004601.cfg";
     let challenge = fetch(&app, path, T46S_UA, Some(&basic("001565004601", "wrong"))).await;
     assert_eq!(challenge.status, StatusCode::UNAUTHORIZED);
-    let digest = challenge
-        .headers
-        .get_all("www-authenticate")
-        .iter()
-        .map(|v| v.to_str().unwrap())
-        .find(|v| v.starts_with("Digest"))
-        .unwrap()
-        .to_owned();
-    let nonce = digest
-        .split("nonce=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap();
+    let nonce = &digest_nonce(&challenge);
     let ha1 = sipprov::secret::ha1(
         &t46s.provisioning.username,
         "sipprov",
@@ -382,7 +368,66 @@ async fn a_device_authenticates_with_digest() {
         fetch(&app, path, T46S_UA, Some(&wrong)).await.status,
         StatusCode::UNAUTHORIZED
     );
+
+    // The same header again — a captured answer replayed — is refused, every time.
+    for _ in 0..3 {
+        let replayed = fetch(&app, path, T46S_UA, Some(&authorization)).await;
+        assert_eq!(replayed.status, StatusCode::UNAUTHORIZED);
+        assert!(replayed.body.is_empty(), "no file for a replay");
+    }
+    // The phone's next count on the same nonce, and a fresh nonce, are served.
+    let next = |nonce: &str, nc: &str| {
+        let response = sipprov::secret::md5_hex(&format!("{ha1}:{nonce}:{nc}:0a4f113b:auth:{ha2}"));
+        format!(
+            "Digest username=\"{}\", realm=\"sipprov\", nonce=\"{nonce}\", uri=\"{path}\", qop=auth, nc={nc}, cnonce=\"0a4f113b\", response=\"{response}\"",
+            t46s.provisioning.username
+        )
+    };
+    let counted = fetch(&app, path, T46S_UA, Some(&next(nonce, "00000002"))).await;
+    assert_eq!(counted.status, StatusCode::OK);
+    let refused = fetch(&app, path, T46S_UA, Some(&authorization)).await;
+    let fresh = digest_nonce(&refused);
+    assert_ne!(&fresh, nonce);
+    let served = fetch(&app, path, T46S_UA, Some(&next(&fresh, "00000001"))).await;
+    assert_eq!(served.status, StatusCode::OK);
+    let audit = app
+        .service()
+        .device_audit("001565004601".parse().unwrap(), 10)
+        .unwrap();
+    let outcomes: Vec<String> = audit
+        .iter()
+        .map(|fetch| {
+            serde_json::to_value(fetch).unwrap()["outcome"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        outcomes.iter().filter(|o| *o == "replayed").count(),
+        4,
+        "{outcomes:?}"
+    );
     app.stop().await;
+}
+
+/// The nonce of a 401's Digest challenge.
+fn digest_nonce(challenge: &Response) -> String {
+    let digest = challenge
+        .headers
+        .get_all("www-authenticate")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|v| v.starts_with("Digest"))
+        .unwrap();
+    digest
+        .split("nonce=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned()
 }
 
 /// The parts of a 401 an attacker can compare: status, header names and values (the Digest

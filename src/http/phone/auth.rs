@@ -1,9 +1,11 @@
 //! HTTP authentication of phones: reading `Authorization` (Basic or Digest), and the
 //! challenge every refused request gets.
 //!
-//! Digest nonces are stateless: `seconds ‖ HMAC-SHA256(key, seconds)`, valid for five
-//! minutes, with a key drawn at start-up (a restart only makes phones answer one more
-//! challenge). The challenge offers Digest first and Basic second; both run inside TLS.
+//! Digest nonces are stateless: `seconds ‖ random ‖ HMAC-SHA256(key, seconds ‖ random)`,
+//! valid for five minutes, with a key drawn at start-up (a restart only makes phones answer
+//! one more challenge). Every challenge has its own nonce, so the service can refuse a
+//! nonce count used before (a replayed answer). The challenge offers Digest first and Basic
+//! second; both run inside TLS.
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -14,6 +16,9 @@ use crate::service::{Credentials, DigestResponse};
 
 /// How long a nonce is accepted.
 const NONCE_LIFETIME_SECONDS: u64 = 300;
+
+/// Random bytes that make each nonce unique.
+const NONCE_RANDOM: usize = 12;
 
 /// Issues and checks nonces, and builds challenges, for one realm.
 #[derive(Clone)]
@@ -40,10 +45,10 @@ impl Authenticator {
         }
     }
 
-    fn mac(&self, seconds: u64) -> [u8; 16] {
+    fn mac(&self, data: &[u8]) -> [u8; 16] {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.key)
             .unwrap_or_else(|_| unreachable!("any key length"));
-        mac.update(&seconds.to_be_bytes());
+        mac.update(data);
         let tag = mac.finalize().into_bytes();
         let mut short = [0u8; 16];
         short.copy_from_slice(&tag[..16]);
@@ -52,20 +57,24 @@ impl Authenticator {
 
     fn nonce(&self, now: u64) -> String {
         let mut bytes = now.to_be_bytes().to_vec();
-        bytes.extend_from_slice(&self.mac(now));
+        let mut unique = [0u8; NONCE_RANDOM];
+        rand::fill(&mut unique);
+        bytes.extend_from_slice(&unique);
+        let tag = self.mac(&bytes);
+        bytes.extend_from_slice(&tag);
         URL_SAFE_NO_PAD.encode(bytes)
     }
 
-    fn nonce_is_fresh(&self, nonce: &str, now: u64) -> bool {
-        let Ok(bytes) = URL_SAFE_NO_PAD.decode(nonce) else {
-            return false;
-        };
-        let Some((stamp, tag)) = bytes.split_first_chunk::<8>() else {
-            return false;
-        };
-        let seconds = u64::from_be_bytes(*stamp);
+    /// When a nonce this server made and that is still fresh was issued.
+    fn nonce_issued_at(&self, nonce: &str, now: u64) -> Option<u64> {
+        let bytes = URL_SAFE_NO_PAD.decode(nonce).ok()?;
+        if bytes.len() != 8 + NONCE_RANDOM + 16 {
+            return None;
+        }
+        let (signed, tag) = bytes.split_at(8 + NONCE_RANDOM);
+        let seconds = u64::from_be_bytes(*signed.first_chunk::<8>()?);
         let fresh = seconds <= now && now - seconds <= NONCE_LIFETIME_SECONDS;
-        fresh && crate::secret::same_bytes(tag, &self.mac(seconds))
+        (fresh && crate::secret::same_bytes(tag, &self.mac(signed))).then_some(seconds)
     }
 
     /// The `WWW-Authenticate` values of a 401: Digest, then Basic.
@@ -75,7 +84,7 @@ impl Authenticator {
                 "Digest realm=\"{}\", qop=\"auth\", algorithm=MD5, nonce=\"{}\", opaque=\"{}\"",
                 self.realm,
                 self.nonce(now),
-                URL_SAFE_NO_PAD.encode(&self.mac(0)[..8])
+                URL_SAFE_NO_PAD.encode(&self.mac(b"opaque")[..8])
             ),
             format!("Basic realm=\"{}\", charset=\"UTF-8\"", self.realm),
         ]
@@ -120,10 +129,12 @@ impl Authenticator {
                 .find(|(k, _)| k.eq_ignore_ascii_case(name))
                 .map(|(_, v)| v.clone())
         };
+        let nonce = get("nonce")?;
         let response = DigestResponse {
+            issued_at: self.nonce_issued_at(&nonce, now)?,
             username: get("username")?,
             realm: get("realm")?,
-            nonce: get("nonce")?,
+            nonce,
             uri: get("uri")?,
             response: get("response")?,
             qop: get("qop"),
@@ -135,8 +146,7 @@ impl Authenticator {
         let usable = algorithm_ok
             && response.realm == self.realm
             && response.uri == target
-            && response.qop.as_deref().is_none_or(|q| q == "auth")
-            && self.nonce_is_fresh(&response.nonce, now);
+            && response.qop.as_deref().is_none_or(|q| q == "auth");
         usable.then_some(Credentials::Digest(response))
     }
 }
@@ -272,7 +282,11 @@ mod tests {
             .split('"')
             .next()
             .unwrap();
-        assert!(auth.nonce_is_fresh(nonce, 42));
+        assert_eq!(auth.nonce_issued_at(nonce, 42), Some(42));
+        assert_eq!(
+            auth.nonce_issued_at(nonce, 42 + NONCE_LIFETIME_SECONDS + 1),
+            None
+        );
     }
 
     #[test]
