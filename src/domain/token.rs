@@ -59,6 +59,12 @@ pub enum TokenScope {
 }
 
 impl TokenScope {
+    /// Whether a token of this scope may change the directory (the admin API's writes, the
+    /// web UI): an admin token that is not read-only.
+    pub fn administers(self, read_only: bool) -> bool {
+        self == TokenScope::Admin && !read_only
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             TokenScope::Admin => "admin",

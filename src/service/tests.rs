@@ -1339,6 +1339,29 @@ fn tokens_are_shown_once_and_stored_as_digests() {
             .iter()
             .all(|t| t.digest != initial.token)
     );
+    // The last admin token cannot go: nobody could administer the provider any more.
+    let refused = service.delete_token(initial.id).unwrap_err();
+    assert!(
+        matches!(&refused, Error::Conflict { field, message } if field == "token" && message.contains("last admin token")),
+        "{refused:?}"
+    );
+    let registrar = service
+        .create_token(&from_json(
+            json!({"name": "kamailio", "scope": "registrar"}),
+        ))
+        .unwrap();
+    let read_only = service
+        .create_token(&from_json(json!({"name": "dashboard", "read_only": true})))
+        .unwrap();
+    assert!(
+        service.delete_token(initial.id).is_err(),
+        "registrar and read-only tokens do not administer"
+    );
+    service.delete_token(registrar.id).unwrap();
+    service.delete_token(read_only.id).unwrap();
+    let second = service
+        .create_token(&from_json(json!({"name": "second"})))
+        .unwrap();
     service.delete_token(initial.id).unwrap();
     assert!(
         service
@@ -1346,6 +1369,7 @@ fn tokens_are_shown_once_and_stored_as_digests() {
             .unwrap()
             .is_none()
     );
+    assert!(service.delete_token(second.id).is_err());
 }
 
 // --- concurrency and durability ----------------------------------------------------------

@@ -89,9 +89,19 @@ impl Service {
             .collect())
     }
 
+    /// Revokes a token — but never the last one that administers (admin scope, not
+    /// read-only): that would lock the provider out for good.
     pub fn delete_token(&self, id: TokenId) -> Result<(), Error> {
         self.store.write(|w| {
-            w.token(id)?.ok_or(Error::NotFound("token"))?;
+            let token = w.token(id)?.ok_or(Error::NotFound("token"))?;
+            let administers = |t: &AdminToken| t.scope.administers(t.read_only);
+            if administers(&token) && !w.tokens()?.iter().any(|t| t.id != id && administers(t)) {
+                return Err(Error::conflict(
+                    "token",
+                    "is the last admin token: create another admin token before revoking it \
+                     (a locked-out data directory is recovered with sipprov init --new-admin-token)",
+                ));
+            }
             w.delete_token(id)?;
             Ok(())
         })

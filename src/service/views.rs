@@ -394,7 +394,7 @@ pub struct TokenView {
 impl TokenView {
     /// Whether the token may change the directory: the admin API's writes, the web UI.
     pub fn administers(&self) -> bool {
-        self.scope == TokenScope::Admin && !self.read_only
+        self.scope.administers(self.read_only)
     }
 }
 

@@ -543,6 +543,23 @@ async fn tokens_are_created_listed_and_revoked() {
             .0,
         StatusCode::UNAUTHORIZED
     );
+    // The last admin token cannot revoke itself: 409 naming why, and it keeps working.
+    let (_, list) = call(&app, Method::GET, "/tokens", None).await;
+    let last = list["items"][0]["id"].as_u64().unwrap();
+    let (status, body) = call(&app, Method::DELETE, &format!("/tokens/{last}"), None).await;
+    let (code, fields) = error_of(status, &body, StatusCode::CONFLICT);
+    assert_eq!(code, "conflict");
+    assert!(
+        fields["token"]
+            .as_str()
+            .unwrap()
+            .contains("last admin token"),
+        "{body}"
+    );
+    assert_eq!(
+        call(&app, Method::GET, "/tokens", None).await.0,
+        StatusCode::OK
+    );
     app.stop().await;
 }
 
