@@ -204,6 +204,35 @@ fn write_initial_token(service: &Service, data_dir: &Path) -> anyhow::Result<()>
     else {
         return Ok(());
     };
+    write_token_file(data_dir, &token.token)?;
+    info!(path = %data_dir.join(ADMIN_TOKEN_FILE).display(), "wrote the first admin token (use it as SIPPROV_TOKEN or let the CLI read this file)");
+    Ok(())
+}
+
+/// `sipprov init --new-admin-token`: a new admin token, whatever tokens exist, written over
+/// the token file — the way back in when every admin token is lost. Needs the data directory
+/// to itself (the database refuses a second process), so the server must be stopped.
+pub fn write_recovery_token(service: &Service, data_dir: &Path) -> anyhow::Result<()> {
+    let token = service
+        .create_token(&crate::service::TokenInput {
+            name: Some("recovery".into()),
+            scope: None,
+            read_only: None,
+        })
+        .context("cannot create a new admin token")?;
+    write_token_file(data_dir, &token.token)?;
+    let path = data_dir.join(ADMIN_TOKEN_FILE);
+    info!(path = %path.display(), id = %token.id, "wrote a new admin token, named recovery");
+    println!(
+        "A new admin token (id {}) is in {}",
+        token.id,
+        path.display()
+    );
+    Ok(())
+}
+
+/// Writes a token to the token file, readable by this user only.
+fn write_token_file(data_dir: &Path, token: &str) -> anyhow::Result<()> {
     let path: PathBuf = data_dir.join(ADMIN_TOKEN_FILE);
     let mut options = fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
@@ -212,7 +241,9 @@ fn write_initial_token(service: &Service, data_dir: &Path) -> anyhow::Result<()>
     let mut file = options
         .open(&path)
         .with_context(|| format!("cannot write {}", path.display()))?;
-    writeln!(file, "{}", token.token)?;
-    info!(path = %path.display(), "wrote the first admin token (use it as SIPPROV_TOKEN or let the CLI read this file)");
+    // An older file keeps its mode when truncated: make it private whatever it was.
+    #[cfg(unix)]
+    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    writeln!(file, "{token}")?;
     Ok(())
 }

@@ -32,7 +32,15 @@ pub enum Command {
     /// Run the server: phones on 0.0.0.0:8443 (HTTPS), admins on 127.0.0.1:8081
     Serve(ServeArgs),
     /// Prepare the data directory, the first admin token and the certificate, then exit
-    Init(ServeArgs),
+    Init {
+        #[command(flatten)]
+        args: ServeArgs,
+        /// Mint a new admin token into <data>/admin-token even though tokens exist: the way
+        /// back into a data directory whose admin tokens are lost (run it with the server
+        /// stopped)
+        #[arg(long)]
+        new_admin_token: bool,
+    },
     /// Customer accounts
     Account {
         #[command(subcommand)]
@@ -88,8 +96,15 @@ impl Cli {
     pub async fn run(self) -> anyhow::Result<ExitCode> {
         let admin = match self.command {
             Command::Serve(args) => return serve(&args).await,
-            Command::Init(args) => {
-                crate::app::prepare(&Config::load(&args)?)?;
+            Command::Init {
+                args,
+                new_admin_token,
+            } => {
+                let config = Config::load(&args)?;
+                let (service, _) = crate::app::prepare(&config)?;
+                if new_admin_token {
+                    crate::app::write_recovery_token(&service, &config.data_dir)?;
+                }
                 return Ok(ExitCode::SUCCESS);
             }
             Command::Account {

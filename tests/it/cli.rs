@@ -279,3 +279,75 @@ async fn the_cli_says_when_it_cannot_reach_the_server_or_find_a_token() {
         stderr(&no_token)
     );
 }
+
+/// Runs the real binary with `args` and no server or token from the environment.
+async fn offline(args: Vec<String>) -> Output {
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_sipprov"))
+            .args(&args)
+            .env_remove("SIPPROV_TOKEN")
+            .env_remove("SIPPROV_DATA_DIR")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_locked_out_data_directory_is_recovered_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, certs) = (dir.path().join("data"), dir.path().join("certs"));
+    let token_file = data.join(sipprov::app::ADMIN_TOKEN_FILE);
+    let on_this_directory = |config: &mut sipprov::config::Config| {
+        config.data_dir = data.clone();
+        config.certs_dir = certs.clone();
+    };
+    let recover: Vec<String> = ["init", "--new-admin-token", "--data"]
+        .iter()
+        .map(|a| (*a).to_owned())
+        .chain([
+            data.display().to_string(),
+            "--certs".into(),
+            certs.display().to_string(),
+        ])
+        .collect();
+
+    let app = TestApp::start_with(on_this_directory).await;
+    let lost = std::fs::read_to_string(&token_file).unwrap();
+    // While the server runs, the database is its own: a clear refusal, nothing written.
+    let busy = offline(recover.clone()).await;
+    assert_eq!(busy.status.code(), Some(1));
+    assert!(
+        stderr(&busy).contains("cannot open the database"),
+        "{}",
+        stderr(&busy)
+    );
+    assert_eq!(std::fs::read_to_string(&token_file).unwrap(), lost);
+    app.stop().await;
+
+    // The admin token is lost; the operator mints a new one on the stopped data directory.
+    std::fs::remove_file(&token_file).unwrap();
+    let recovered = offline(recover).await;
+    assert!(recovered.status.success(), "{}", stderr(&recovered));
+    assert!(
+        stdout(&recovered).contains("A new admin token"),
+        "{}",
+        stdout(&recovered)
+    );
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&token_file).unwrap().permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600);
+    let token = std::fs::read_to_string(&token_file)
+        .unwrap()
+        .trim()
+        .to_owned();
+    assert_ne!(token, lost.trim());
+
+    let again = TestApp::start_with(on_this_directory).await;
+    let listed = sipprov_with(&again, &token, &["token", "list"]).await;
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    assert!(stdout(&listed).contains("recovery"), "{}", stdout(&listed));
+    again.stop().await;
+}
