@@ -135,7 +135,7 @@ pub fn prepare(config: &Config) -> anyhow::Result<(Service, Tls)> {
     let catalogue = Catalogue::init().context("the built-in device catalogue is broken")?;
     let renderer =
         Renderer::new(config.templates_dir.as_deref()).context("cannot load the templates")?;
-    private_dir(&config.data_dir).with_context(|| {
+    private_by_construction(&config.data_dir).with_context(|| {
         format!(
             "cannot create the data directory {}",
             config.data_dir.display()
@@ -149,14 +149,44 @@ pub fn prepare(config: &Config) -> anyhow::Result<(Service, Tls)> {
     Ok((service, tls))
 }
 
-/// Creates a directory (and its parents) readable by this user only: the data directory
-/// holds SIP passwords in clear and set-password links.
-fn private_dir(path: &Path) -> std::io::Result<()> {
+/// The data directory holds SIP passwords and set-password links: everything this process
+/// creates from now on is private (files 0600, folders 0700) whatever umask it was started
+/// with, the data directory is created so, and what is already in it — left by an older
+/// release or another umask — is brought down to the same modes.
+fn private_by_construction(data_dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     let mut builder = fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(path)
+    builder.create(data_dir)?;
+    #[cfg(unix)]
+    make_private(data_dir)?;
+    Ok(())
+}
+
+/// Folders 0700 and files 0600 below `path` (symbolic links are left alone).
+#[cfg(unix)]
+fn make_private(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let metadata = fs::symlink_metadata(path)?;
+    let mode = if metadata.is_dir() {
+        0o700
+    } else if metadata.is_file() {
+        0o600
+    } else {
+        return Ok(());
+    };
+    if metadata.permissions().mode() & 0o777 != mode {
+        fs::set_permissions(path, fs::Permissions::from_mode(mode))?;
+    }
+    if metadata.is_dir() {
+        for entry in fs::read_dir(path)? {
+            make_private(&entry?.path())?;
+        }
+    }
+    Ok(())
 }
 
 async fn bind(address: SocketAddr, name: &str) -> anyhow::Result<TcpListener> {
