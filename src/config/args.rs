@@ -46,6 +46,10 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub handoff_networks: Option<Vec<IpNet>>,
+    /// The data key that seals the database's secrets (created 0600 on a new data
+    /// directory; never recreated for an existing one) [default: <data>/data.key]
+    #[arg(long = "key-file", env = "SIPPROV_KEY_FILE", value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
     /// Directory of templates overriding the built-in ones
     #[arg(long = "templates", env = "SIPPROV_TEMPLATES_DIR", value_name = "DIR")]
     pub templates_dir: Option<PathBuf>,

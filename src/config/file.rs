@@ -20,6 +20,7 @@ pub(super) struct FileSettings {
     pub(super) portal_url: Option<String>,
     pub(super) handoff_window: Option<HumanDuration>,
     pub(super) handoff_networks: Option<Vec<IpNet>>,
+    pub(super) key_file: Option<PathBuf>,
     pub(super) templates_dir: Option<PathBuf>,
     pub(super) insecure_http_phone: Option<bool>,
     pub(super) unclaimed_limit: Option<usize>,

@@ -76,6 +76,8 @@ pub struct Config {
     /// When not empty, the credential-less first fetch is accepted only from these networks.
     /// Default empty (any address).
     pub handoff_networks: Vec<IpNet>,
+    /// The key file sealing the database's secrets. `None`: `data.key` in `data_dir`.
+    pub key_file: Option<PathBuf>,
     /// Directory of templates overriding the built-in ones. Default `None` (built-ins only).
     pub templates_dir: Option<PathBuf>,
     /// Serve phones plain HTTP instead of HTTPS (`--insecure-http`). Default `false`.
@@ -108,6 +110,7 @@ impl Default for Config {
             portal_url: None,
             handoff_window: Duration::from_secs(72 * 3600),
             handoff_networks: Vec::new(),
+            key_file: None,
             templates_dir: None,
             insecure_http_phone: false,
             limits: Limits::default(),
@@ -194,6 +197,7 @@ impl Config {
             ),
             handoff_networks: (args.handoff_networks.clone().or(file.handoff_networks))
                 .unwrap_or(default.handoff_networks),
+            key_file: args.key_file.clone().or(file.key_file),
             templates_dir: args.templates_dir.clone().or(file.templates_dir),
             insecure_http_phone: insecure_http_phone.unwrap_or(default.insecure_http_phone),
             limits,

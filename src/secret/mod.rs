@@ -5,7 +5,12 @@
 //! SIP and provisioning passwords are written into phone configuration files, so they are
 //! kept in clear (with the SIP HA1 beside them); portal passwords are kept only as Argon2id
 //! hashes; full-entropy random tokens (API tokens, set-password links) only as SHA-256
-//! digests, which is enough for a value that cannot be guessed.
+//! digests, which is enough for a value that cannot be guessed. At rest, the records that
+//! hold secrets are sealed under the data key (`sealing`).
+
+mod sealing;
+
+pub use sealing::{DataKeys, KeyError, OpenError};
 
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
