@@ -11,6 +11,7 @@ use std::borrow::Cow;
 use std::error::Error;
 use std::future::Future;
 use std::io;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,7 +25,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, RootCertStore};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::TcpStream;
+use tokio::net::{TcpSocket, TcpStream};
 use tokio_rustls::TlsConnector;
 use tracing::debug;
 
@@ -163,6 +164,8 @@ pub struct Client {
     /// TLS settings and the name the certificate must carry; `None` for `http://`.
     tls: Option<(Arc<ClientConfig>, ServerName<'static>)>,
     timeout: Duration,
+    /// The source address connections are made from; `None` lets the system choose.
+    local_address: Option<IpAddr>,
 }
 
 impl Client {
@@ -201,12 +204,20 @@ impl Client {
             authority: authority.as_str().to_owned(),
             tls,
             timeout: DEFAULT_TIMEOUT,
+            local_address: None,
         })
     }
 
     /// Sets how long connecting (TCP and TLS) and each request may take; 30 s by default.
     pub fn with_timeout(mut self, timeout: Duration) -> Client {
         self.timeout = timeout;
+        self
+    }
+
+    /// Makes every connection from `address` (any port): a test or benchmark on Linux can act
+    /// as many clients, since every address of 127.0.0.0/8 is the loopback interface's.
+    pub fn with_local_address(mut self, address: IpAddr) -> Client {
+        self.local_address = Some(address);
         self
     }
 
@@ -233,12 +244,10 @@ impl Client {
 
     async fn open(&self) -> Result<Connection, ClientError> {
         let address = format!("{}:{}", self.host, self.port);
-        let stream = TcpStream::connect((self.host.as_str(), self.port))
-            .await
-            .map_err(|source| ClientError::Connect {
-                address: address.clone(),
-                source,
-            })?;
+        let stream = self.tcp().await.map_err(|source| ClientError::Connect {
+            address: address.clone(),
+            source,
+        })?;
         let _ = stream.set_nodelay(true);
         let sender = match &self.tls {
             None => handshake(stream).await?,
@@ -255,6 +264,30 @@ impl Client {
             authority: self.authority.clone(),
             timeout: self.timeout,
         })
+    }
+
+    /// The TCP connection: from the local address when one is set, to the first resolved
+    /// server address of the same family.
+    async fn tcp(&self) -> io::Result<TcpStream> {
+        let Some(local) = self.local_address else {
+            return TcpStream::connect((self.host.as_str(), self.port)).await;
+        };
+        let remote = tokio::net::lookup_host((self.host.as_str(), self.port))
+            .await?
+            .find(|remote| remote.is_ipv4() == local.is_ipv4())
+            .ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::AddrNotAvailable,
+                    format!("{} has no address of the family of {local}", self.host),
+                )
+            })?;
+        let socket = if local.is_ipv4() {
+            TcpSocket::new_v4()?
+        } else {
+            TcpSocket::new_v6()?
+        };
+        socket.bind(SocketAddr::new(local, 0))?;
+        socket.connect(remote).await
     }
 }
 

@@ -1,4 +1,5 @@
-//! The client against the real server: verbatim paths, arbitrary methods, reused connections.
+//! The client against the real server: verbatim paths, arbitrary methods, reused connections,
+//! a chosen source address.
 
 use http::{Method, StatusCode};
 use sipprov::http::RequestSpec;
@@ -70,4 +71,18 @@ async fn headers_are_sent_as_given() {
         connection.send(request).await.unwrap().text(),
         "prov.example.com"
     );
+}
+
+#[tokio::test]
+async fn connections_come_from_the_chosen_local_address() {
+    let server = TestServer::start(Default::default()).await;
+    for local in ["127.0.0.2", "127.0.0.50"] {
+        let client = server.client().with_local_address(local.parse().unwrap());
+        let response = client.send(RequestSpec::get("/peer")).await.unwrap();
+        let peer = response.text().into_owned();
+        assert!(
+            peer.starts_with(&format!("tls=true address={local}:")),
+            "{peer}"
+        );
+    }
 }
