@@ -75,7 +75,10 @@ struct Phone {
 }
 
 fn populate(data: &Path, phones: usize) -> anyhow::Result<Vec<Phone>> {
-    let store = Store::open(&data.join("db"))?;
+    // The server started on this directory finds the data key where it looks by default.
+    let keys = sipprov::secret::DataKeys::generate();
+    keys.save(&data.join("data.key"))?;
+    let store = Store::open(&data.join("db"), keys)?;
     let service = Service::new(
         store,
         Catalogue::init()?,

@@ -123,7 +123,10 @@ fn ha1_path(username: &str, realm: &str) -> String {
 /// Creates the lines through the use cases, as an admin would: accounts, then users each
 /// with a device line (the device registered by its first user).
 fn seed(data: &Path, options: &Options) -> anyhow::Result<Vec<Line>> {
-    let store = Store::open(&data.join("db"))?;
+    // The server started on this directory finds the data key where it looks by default.
+    let keys = sipprov::secret::DataKeys::generate();
+    keys.save(&data.join("data.key"))?;
+    let store = Store::open(&data.join("db"), keys)?;
     let service = Service::new(
         store,
         Catalogue::init()?,

@@ -20,6 +20,7 @@ use crate::http::admin::AdminHandler;
 use crate::http::phone::{PhoneHandler, Throttle};
 use crate::http::{Tls, serve};
 use crate::render::Renderer;
+use crate::secret::{DataKeys, KeyError};
 use crate::service::{Service, Settings};
 use crate::store::Store;
 use crate::vendors::Catalogue;
@@ -141,7 +142,25 @@ pub fn prepare(config: &Config) -> anyhow::Result<(Service, Tls)> {
             config.data_dir.display()
         )
     })?;
-    let store = Store::open(&config.data_dir.join("db")).context("cannot open the database")?;
+    let db = config.data_dir.join("db");
+    let key_file = key_file(config);
+    let keys = data_keys(&key_file, &db)?;
+    let store = Store::open(&db, keys.clone()).with_context(|| {
+        format!(
+            "cannot open the database {} with the data key {}",
+            db.display(),
+            key_file.display()
+        )
+    })?;
+    if keys.rotating() {
+        // A rotation was interrupted: finish it before serving.
+        let resealed = store.reseal(keys.clone())?;
+        keys.current_only().save(&key_file)?;
+        info!(
+            resealed,
+            "finished the data key rotation an earlier run began"
+        );
+    }
     let service = Service::new(store, catalogue, renderer, settings(config));
     write_initial_token(&service, &config.data_dir)?;
     let tls = Tls::load_or_generate(&config.certs_dir)
@@ -189,6 +208,37 @@ fn make_private(path: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+fn key_file(config: &Config) -> PathBuf {
+    config
+        .key_file
+        .clone()
+        .unwrap_or_else(|| config.data_dir.join("data.key"))
+}
+
+/// The data key of the database in `db`: read from `path`; made (0600) when there is no
+/// sealed database yet; never made anew for a sealed database, whose secrets it alone opens.
+fn data_keys(path: &Path, db: &Path) -> anyhow::Result<DataKeys> {
+    match DataKeys::load(path) {
+        Ok(keys) => Ok(keys),
+        Err(KeyError::Read { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            if Store::is_sealed(db)? {
+                anyhow::bail!(
+                    "the data key {} is missing, and the database {} is sealed with it: restore \
+                     the key file from its backup, or point --key-file (SIPPROV_KEY_FILE) at it; \
+                     sipprov never makes a new key for a sealed database",
+                    path.display(),
+                    db.display()
+                );
+            }
+            let keys = DataKeys::generate();
+            keys.save(path)?;
+            info!(path = %path.display(), "created the data key: back it up apart from the data, which cannot be opened without it");
+            Ok(keys)
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
 async fn bind(address: SocketAddr, name: &str) -> anyhow::Result<TcpListener> {
     TcpListener::bind(address)
         .await
@@ -212,6 +262,7 @@ fn base_url(address: SocketAddr, tls: bool) -> String {
 
 fn settings(config: &Config) -> Settings {
     let mut settings = Settings::new(&config.data_dir);
+    settings.key_file = key_file(config);
     settings.portal_url = match &config.portal_url {
         Some(url) => url.trim_end_matches('/').to_owned(),
         None => base_url(config.admin_listen, !config.admin_listen.ip().is_loopback())

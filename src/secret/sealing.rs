@@ -111,6 +111,11 @@ impl DataKeys {
         self.keys[0].id
     }
 
+    /// Whether older keys are listed too: a rotation that has not finished.
+    pub fn rotating(&self) -> bool {
+        self.keys.len() > 1
+    }
+
     /// Seals `plain` for the record `context` names.
     pub fn seal(&self, context: &[u8], plain: &[u8]) -> Vec<u8> {
         let key = &self.keys[0];

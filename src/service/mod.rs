@@ -77,6 +77,8 @@ pub struct Settings {
     pub ntp_servers: Vec<String>,
     /// What a phone dials for voicemail (`voice_mail.number.N`).
     pub voicemail_number: String,
+    /// The data key file, rewritten by a key rotation.
+    pub key_file: PathBuf,
 }
 
 impl Settings {
@@ -93,6 +95,7 @@ impl Settings {
             mail_from: "sipprov <noreply@sipprov.invalid>".into(),
             ntp_servers: vec!["0.pool.ntp.org".into(), "1.pool.ntp.org".into()],
             voicemail_number: "*97".into(),
+            key_file: data_dir.join("data.key"),
         }
     }
 }

@@ -11,7 +11,9 @@ use crate::domain::{AccountId, FetchOutcome, Mac, UserId};
 use crate::store::Reads;
 
 fn service_in(dir: &Path) -> Service {
-    let store = Store::open(&dir.join("db")).unwrap();
+    static KEYS: std::sync::LazyLock<crate::secret::DataKeys> =
+        std::sync::LazyLock::new(crate::secret::DataKeys::generate);
+    let store = Store::open(&dir.join("db"), KEYS.clone()).unwrap();
     let mut settings = Settings::new(dir);
     settings.portal_url = "https://portal.example.com".into();
     Service::new(

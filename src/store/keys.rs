@@ -107,6 +107,21 @@ impl TreeId {
     pub(crate) fn index(self) -> usize {
         self as usize
     }
+
+    /// Trees whose records hold secrets, and are sealed under the data key: accounts (the
+    /// account-wide provisioning password), users (portal password hash, voicemail PIN),
+    /// devices (provisioning and SIP passwords, HA1).
+    pub(crate) fn is_sealed(self) -> bool {
+        matches!(self, TreeId::Accounts | TreeId::Users | TreeId::Devices)
+    }
+
+    /// The associated data a record of this tree is sealed with: tree name ‖ 0 ‖ key.
+    pub(crate) fn seal_context(self, key: &[u8]) -> Vec<u8> {
+        let mut context = self.name().as_bytes().to_vec();
+        context.push(0);
+        context.extend_from_slice(key);
+        context
+    }
 }
 
 pub(crate) fn id(id: u64) -> Vec<u8> {

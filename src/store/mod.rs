@@ -13,6 +13,11 @@
 //! another request, and a refused or failed use case writes nothing. A write is acknowledged
 //! only after the database is flushed to disk.
 //!
+//! The records of the trees that hold secrets (accounts, users, devices) are sealed under
+//! the data key (`secret::DataKeys`) as they are staged and opened as they are read, so the
+//! database files hold them as ciphertext only; a meta entry sealed under the key tells a
+//! wrong key from the right one at open.
+//!
 //! Nothing outside this module sees a sled type: a second backend (DESIGN.md §7) implements
 //! the same `Reads` and `Write` surface.
 
@@ -22,7 +27,7 @@ mod upgrade;
 mod write;
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, RwLock};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -31,13 +36,18 @@ use thiserror::Error;
 use keys::TreeId;
 
 use crate::domain::{Fetch, Mac};
+use crate::secret::DataKeys;
 pub use reads::Reads;
 pub use write::Write;
 
 /// The schema this build reads and writes. Bump it when a change needs a migration.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 const SCHEMA_KEY: &[u8] = b"schema_version";
+
+/// A constant sealed under the data key: it opens only with the right key.
+const KEY_CHECK: &[u8] = b"data_key.check";
+const KEY_CHECK_VALUE: &[u8] = b"sipprov data key";
 
 /// The database of one sipprov server.
 pub struct Store {
@@ -46,6 +56,8 @@ pub struct Store {
     trees: Vec<sled::Tree>,
     /// Held by the one writer running at a time.
     writer: Mutex<()>,
+    /// Seal and open the records of sealed trees; swapped during a key rotation.
+    keys: RwLock<Arc<DataKeys>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -96,6 +108,8 @@ pub enum StoreError {
     Corrupt { tree: &'static str, detail: String },
     #[error("value already taken ({0:?})")]
     Taken(Unique),
+    #[error("the data key does not open this database: it was sealed with another key")]
+    WrongKey,
 }
 
 impl From<sled::Error> for StoreError {
@@ -105,8 +119,9 @@ impl From<sled::Error> for StoreError {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database in `dir`, checking its schema version.
-    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+    /// Opens (creating if needed) the database in `dir`, sealed under `keys`, checking the
+    /// key and the schema version (and bringing an older schema up to date).
+    pub fn open(dir: &Path, keys: DataKeys) -> Result<Store, StoreError> {
         let db = sled::Config::new()
             .path(dir)
             .cache_capacity(64 * 1024 * 1024)
@@ -126,9 +141,48 @@ impl Store {
             db,
             trees,
             writer: Mutex::new(()),
+            keys: RwLock::new(Arc::new(keys)),
         };
+        store.check_key()?;
         store.check_schema()?;
         Ok(store)
+    }
+
+    /// Whether the database in `dir` exists and is sealed under a data key, so that only
+    /// that key may open it (a database of an older release, or none, takes a new key).
+    pub fn is_sealed(dir: &Path) -> Result<bool, StoreError> {
+        if !dir.exists() {
+            return Ok(false);
+        }
+        let db = sled::Config::new().path(dir).open().map_err(|error| {
+            StoreError::Database(format!(
+                "cannot open {} ({error}); is another sipprov using it?",
+                dir.display()
+            ))
+        })?;
+        Ok(db.open_tree(TreeId::Meta.name())?.get(KEY_CHECK)?.is_some())
+    }
+
+    /// The keys that seal and open the records.
+    pub fn data_keys(&self) -> Arc<DataKeys> {
+        Arc::clone(&self.keys.read().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    fn check_key(&self) -> Result<(), StoreError> {
+        let meta = self.tree(TreeId::Meta);
+        let keys = self.data_keys();
+        let context = TreeId::Meta.seal_context(KEY_CHECK);
+        match meta.get(KEY_CHECK)? {
+            Some(sealed) => match keys.open(&context, &sealed) {
+                Ok(value) if value == KEY_CHECK_VALUE => Ok(()),
+                _ => Err(StoreError::WrongKey),
+            },
+            None => {
+                meta.insert(KEY_CHECK, keys.seal(&context, KEY_CHECK_VALUE))?;
+                self.db.flush()?;
+                Ok(())
+            }
+        }
     }
 
     fn check_schema(&self) -> Result<(), StoreError> {
@@ -221,6 +275,33 @@ fn encode<T: Serialize>(value: &T) -> Vec<u8> {
 
 fn decode<T: DeserializeOwned>(tree: TreeId, bytes: &[u8]) -> Result<T, StoreError> {
     serde_json::from_slice(bytes).map_err(|error| corrupt(tree, &error.to_string()))
+}
+
+/// A record as it is stored under `key` of `tree`: JSON, sealed in the sealed trees.
+fn encode_record<T: Serialize>(keys: &DataKeys, tree: TreeId, key: &[u8], value: &T) -> Vec<u8> {
+    let json = encode(value);
+    if tree.is_sealed() {
+        keys.seal(&tree.seal_context(key), &json)
+    } else {
+        json
+    }
+}
+
+/// A stored record read back: opened first in the sealed trees.
+fn decode_record<T: DeserializeOwned>(
+    keys: &DataKeys,
+    tree: TreeId,
+    key: &[u8],
+    bytes: &[u8],
+) -> Result<T, StoreError> {
+    if tree.is_sealed() {
+        let json = keys
+            .open(&tree.seal_context(key), bytes)
+            .map_err(|error| corrupt(tree, &format!("a sealed record {error}")))?;
+        decode(tree, &json)
+    } else {
+        decode(tree, bytes)
+    }
 }
 
 fn corrupt(tree: TreeId, detail: &str) -> StoreError {

@@ -5,16 +5,20 @@
 //! what it has already written.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use super::keys::{self, TreeId};
-use super::{Store, StoreError, decode};
+use super::{Store, StoreError, decode_record};
 use crate::domain::{
     Account, AccountId, AdminToken, Device, E164, Extension, Fetch, Mac, PasswordLink, PoolNumber,
     TokenId, Unclaimed, User, UserId,
 };
 
 pub(crate) mod source {
+    use std::sync::Arc;
+
     use super::{StoreError, TreeId};
+    use crate::secret::DataKeys;
 
     /// Key–value pairs in key order.
     pub type Entries = Vec<(Vec<u8>, Vec<u8>)>;
@@ -24,6 +28,8 @@ pub(crate) mod source {
         fn get(&self, tree: TreeId, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
         /// Every entry whose key starts with `prefix`, in key order.
         fn scan(&self, tree: TreeId, prefix: &[u8]) -> Result<Entries, StoreError>;
+        /// The keys the sealed trees' records open with.
+        fn data_keys(&self) -> Arc<DataKeys>;
     }
 }
 
@@ -43,6 +49,10 @@ impl Source for Store {
             })
             .collect()
     }
+
+    fn data_keys(&self) -> Arc<crate::secret::DataKeys> {
+        Store::data_keys(self)
+    }
 }
 
 fn record<T: serde::de::DeserializeOwned>(
@@ -52,7 +62,7 @@ fn record<T: serde::de::DeserializeOwned>(
 ) -> Result<Option<T>, StoreError> {
     source
         .get(tree, key)?
-        .map(|bytes| decode(tree, &bytes))
+        .map(|bytes| decode_record(&source.data_keys(), tree, key, &bytes))
         .transpose()
 }
 
@@ -61,10 +71,11 @@ fn records<T: serde::de::DeserializeOwned>(
     tree: TreeId,
     prefix: &[u8],
 ) -> Result<Vec<T>, StoreError> {
+    let keys = source.data_keys();
     source
         .scan(tree, prefix)?
         .iter()
-        .map(|(_, value)| decode(tree, value))
+        .map(|(key, value)| decode_record(&keys, tree, key, value))
         .collect()
 }
 

@@ -4,6 +4,7 @@ use jiff::Timestamp;
 
 use super::*;
 use crate::domain::*;
+use crate::secret::DataKeys;
 
 fn account(id: u64, domain: &str) -> Account {
     Account {
@@ -60,9 +61,15 @@ fn user(id: u64, account: u64, extension: &str, email: Option<&str>) -> User {
     }
 }
 
+/// One data key for every store of these tests, so that a test can reopen its database.
+fn keys() -> DataKeys {
+    static KEYS: std::sync::LazyLock<DataKeys> = std::sync::LazyLock::new(DataKeys::generate);
+    KEYS.clone()
+}
+
 fn open() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+    let store = Store::open(dir.path(), keys()).unwrap();
     (dir, store)
 }
 
@@ -142,7 +149,7 @@ fn unique_indexes_refuse_values_another_record_holds() {
 fn data_survives_closing_and_reopening() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let store = Store::open(dir.path()).unwrap();
+        let store = Store::open(dir.path(), keys()).unwrap();
         store
             .write(|w| {
                 w.put_account(&account(1, "a.example.com"))?;
@@ -150,7 +157,7 @@ fn data_survives_closing_and_reopening() {
             })
             .unwrap();
     }
-    let store = Store::open(dir.path()).unwrap();
+    let store = Store::open(dir.path(), keys()).unwrap();
     assert_eq!(
         store.account(AccountId(1)).unwrap().unwrap().domain,
         "a.example.com"
@@ -167,22 +174,24 @@ fn data_survives_closing_and_reopening() {
     );
 }
 
-/// A schema-1 database: a device whose line has no `ha1b`, and version 1 in `meta`.
-fn schema_one(dir: &std::path::Path) {
-    let store = Store::open(dir).unwrap();
-    let password = Secret::generated("s3cret-s3cret-s3cret".into());
+const SIP_PASSWORD: &str = "s3cret-s3cret-s3cret";
+const PROVISIONING_PASSWORD: &str = "pr0v-pr0v-pr0v-pr0v-pr0v";
+
+/// A device of account 1 with a line whose SIP password and provisioning password are known.
+fn device_with_secrets(ha1b: bool) -> Device {
+    let password = Secret::generated(SIP_PASSWORD.into());
+    let mut sip =
+        crate::secret::sip_credentials("100-abcdefgh".parse().unwrap(), password, "a.example.com");
+    if !ha1b {
+        sip.ha1b = String::new();
+    }
     let line = Line {
         number: 1,
         user: UserId(2),
         name: "Ada".into(),
-        sip: SipCredentials {
-            username: "100-abcdefgh".parse().unwrap(),
-            ha1: crate::secret::ha1("100-abcdefgh", "a.example.com", password.expose()),
-            password,
-            ha1b: String::new(),
-        },
+        sip,
     };
-    let device = Device {
+    Device {
         mac: "001565aabbcc".parse().unwrap(),
         account: AccountId(1),
         vendor: "yealink".into(),
@@ -190,27 +199,75 @@ fn schema_one(dir: &std::path::Path) {
         label: None,
         provisioning: ProvisioningCredentials {
             username: "dev".into(),
-            password: Secret::generated("p".repeat(24)),
+            password: Secret::generated(PROVISIONING_PASSWORD.into()),
         },
         handoff: HandOff::default(),
         lines: [(1, line)].into(),
         created_at: Timestamp::UNIX_EPOCH,
-    };
+    }
+}
+
+/// Every byte of every file below `dir`.
+fn files_of(dir: &std::path::Path) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            bytes.extend(files_of(&path));
+        } else {
+            bytes.extend(std::fs::read(&path).unwrap());
+        }
+    }
+    bytes
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+/// A schema-1 database as release 1 wrote it: records in clear, no key check, a line
+/// without `ha1b`.
+fn schema_one(dir: &std::path::Path) {
+    let store = Store::open(dir, keys()).unwrap();
+    let device = device_with_secrets(false);
+    for (tree, key, value) in [
+        (
+            TreeId::Accounts,
+            keys::id(1),
+            encode(&account(1, "a.example.com")),
+        ),
+        (TreeId::Devices, keys::mac(device.mac), encode(&device)),
+    ] {
+        store.tree(tree).insert(key, value).unwrap();
+    }
     store
-        .write(|w| {
-            w.put_account(&account(1, "a.example.com"))?;
-            w.put_device(&device)?;
-            w.set_meta(SCHEMA_KEY, &1u32.to_be_bytes());
-            Ok::<_, StoreError>(())
-        })
+        .tree(TreeId::AccountDomain)
+        .insert("a.example.com", keys::id(1))
         .unwrap();
+    store
+        .tree(TreeId::LineSipUser)
+        .insert(
+            keys::owned(1, b"100-abcdefgh"),
+            keys::line_place(device.mac, 1),
+        )
+        .unwrap();
+    let meta = store.tree(TreeId::Meta);
+    meta.remove(KEY_CHECK).unwrap();
+    meta.insert(SCHEMA_KEY, &1u32.to_be_bytes()).unwrap();
+    store.db.flush().unwrap();
 }
 
 #[test]
 fn an_older_schema_is_upgraded_on_open() {
     let dir = tempfile::tempdir().unwrap();
     schema_one(dir.path());
-    let store = Store::open(dir.path()).unwrap();
+    assert!(
+        !Store::is_sealed(dir.path()).unwrap(),
+        "release 1 sealed nothing"
+    );
+    let store = Store::open(dir.path(), keys()).unwrap();
     let version = store.tree(TreeId::Meta).get(SCHEMA_KEY).unwrap().unwrap();
     assert_eq!(version.as_ref(), SCHEMA_VERSION.to_be_bytes());
     let device = store
@@ -232,20 +289,104 @@ fn an_older_schema_is_upgraded_on_open() {
         Some((device.mac, 1)),
         "indexes are kept"
     );
+    let raw = store
+        .tree(TreeId::Devices)
+        .get(keys::mac(device.mac))
+        .unwrap()
+        .unwrap();
+    assert!(!contains(&raw, SIP_PASSWORD), "the record is sealed");
+}
+
+#[test]
+fn secrets_are_sealed_in_the_database_files() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path(), keys()).unwrap();
+        store
+            .write(|w| {
+                w.put_account(&account(1, "a.example.com"))?;
+                w.put_device(&device_with_secrets(true))
+            })
+            .unwrap();
+        let device = store
+            .device("001565aabbcc".parse().unwrap())
+            .unwrap()
+            .unwrap();
+        assert_eq!(device.lines[&1].sip.password.expose(), SIP_PASSWORD);
+    }
+    let files = files_of(dir.path());
+    let device = device_with_secrets(true);
+    for secret in [
+        SIP_PASSWORD,
+        PROVISIONING_PASSWORD,
+        &device.lines[&1].sip.ha1,
+        &device.lines[&1].sip.ha1b,
+    ] {
+        assert!(
+            !contains(&files, secret),
+            "{secret} is in the database files"
+        );
+    }
+    assert!(contains(&files, "a.example.com"), "indexes are not secret");
+    assert!(Store::is_sealed(dir.path()).unwrap());
+    let other = Store::open(dir.path(), DataKeys::generate()).unwrap_err();
+    assert!(matches!(other, StoreError::WrongKey), "{other:?}");
+}
+
+#[test]
+fn a_rotation_reseals_every_record_under_the_new_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let rotated = keys().rotated();
+    {
+        let store = Store::open(dir.path(), keys()).unwrap();
+        store
+            .write(|w| {
+                w.put_account(&account(1, "a.example.com"))?;
+                w.put_user(&user(2, 1, "100", None))?;
+                w.put_device(&device_with_secrets(true))
+            })
+            .unwrap();
+        assert_eq!(store.reseal(rotated.clone()).unwrap(), 3);
+        assert_eq!(
+            store.reseal(rotated.clone()).unwrap(),
+            0,
+            "nothing left to re-seal"
+        );
+        assert!(
+            store
+                .device("001565aabbcc".parse().unwrap())
+                .unwrap()
+                .is_some()
+        );
+    }
+    assert!(matches!(
+        Store::open(dir.path(), keys()).unwrap_err(),
+        StoreError::WrongKey
+    ));
+    let store = Store::open(dir.path(), rotated.current_only()).unwrap();
+    let device = store
+        .device("001565aabbcc".parse().unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(device.lines[&1].sip.password.expose(), SIP_PASSWORD);
+    assert_eq!(
+        store.user(UserId(2)).unwrap().unwrap().extension.as_str(),
+        "100"
+    );
 }
 
 #[test]
 fn a_newer_schema_refuses_to_open() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let store = Store::open(dir.path()).unwrap();
+        let store = Store::open(dir.path(), keys()).unwrap();
         store
             .tree(TreeId::Meta)
             .insert(SCHEMA_KEY, &(SCHEMA_VERSION + 1).to_be_bytes())
             .unwrap();
         store.db.flush().unwrap();
     }
-    let error = Store::open(dir.path()).unwrap_err();
+    let error = Store::open(dir.path(), keys()).unwrap_err();
     assert!(matches!(error, StoreError::NewerSchema { .. }));
     let message = error.to_string();
     assert!(

@@ -9,7 +9,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionError};
 use super::keys::{self, TreeId};
 use super::reads::Reads;
 use super::reads::source::{Entries, Source};
-use super::{IdKind, Store, StoreError, Unique, encode};
+use super::{IdKind, Store, StoreError, Unique, encode, encode_record};
 use crate::domain::{
     Account, AccountId, AdminToken, Device, E164, Mac, PasswordLink, PoolNumber, TokenId,
     Unclaimed, User, UserId,
@@ -53,6 +53,10 @@ impl Source for Write<'_> {
         }
         Ok(merged.into_iter().collect())
     }
+
+    fn data_keys(&self) -> std::sync::Arc<crate::secret::DataKeys> {
+        self.store.data_keys()
+    }
 }
 
 impl<'a> Write<'a> {
@@ -65,6 +69,12 @@ impl<'a> Write<'a> {
 
     fn set(&mut self, tree: TreeId, key: Vec<u8>, value: Vec<u8>) {
         self.staged.insert((tree, key), Some(value));
+    }
+
+    /// Stages a record, sealed when its tree is.
+    fn set_record<T: serde::Serialize>(&mut self, tree: TreeId, key: Vec<u8>, record: &T) {
+        let value = encode_record(&self.store.data_keys(), tree, &key, record);
+        self.set(tree, key, value);
     }
 
     fn remove(&mut self, tree: TreeId, key: Vec<u8>) {
@@ -88,9 +98,14 @@ impl<'a> Write<'a> {
         }
     }
 
-    /// Sets a value of the `meta` tree (the schema version).
+    /// Sets a value of the `meta` tree (the schema version, the key check).
     pub(super) fn set_meta(&mut self, key: &[u8], value: &[u8]) {
         self.set(TreeId::Meta, key.to_vec(), value.to_vec());
+    }
+
+    /// Stages a value as it is, already sealed or encoded (upgrades and re-sealing).
+    pub(super) fn set_raw(&mut self, tree: TreeId, key: Vec<u8>, value: Vec<u8>) {
+        self.set(tree, key, value);
     }
 
     /// The next id of a kind of record: 1, 2, 3 … per kind, never reused (the counter
@@ -119,7 +134,7 @@ impl<'a> Write<'a> {
             id.clone(),
             Unique::AccountDomain,
         )?;
-        self.set(TreeId::Accounts, id, encode(account));
+        self.set_record(TreeId::Accounts, id, account);
         Ok(())
     }
 
@@ -165,7 +180,7 @@ impl<'a> Write<'a> {
             keys::owned(user.account.0, &id),
             Vec::new(),
         );
-        self.set(TreeId::Users, id, encode(user));
+        self.set_record(TreeId::Users, id, user);
         Ok(())
     }
 
@@ -215,7 +230,7 @@ impl<'a> Write<'a> {
             keys::owned(device.account.0, &mac),
             Vec::new(),
         );
-        self.set(TreeId::Devices, mac, encode(device));
+        self.set_record(TreeId::Devices, mac, device);
         Ok(())
     }
 

@@ -143,7 +143,11 @@ async fn an_expired_set_password_link_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let mut settings = Settings::new(dir.path());
     settings.password_link_lifetime = SignedDuration::from_millis(1);
-    let store = Store::open(&dir.path().join("db")).unwrap();
+    let store = Store::open(
+        &dir.path().join("db"),
+        sipprov::secret::DataKeys::generate(),
+    )
+    .unwrap();
     let renderer = Renderer::new(None).unwrap();
     let service = Service::new(store, Catalogue::init().unwrap(), renderer, settings);
     let acme = service.create_account(&input(acme())).unwrap().id;
