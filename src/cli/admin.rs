@@ -978,6 +978,23 @@ pub async fn registrar(connection: &Connection, command: RegistrarCommand) -> an
     Ok(())
 }
 
+pub async fn rekey(connection: &Connection) -> anyhow::Result<()> {
+    let api = Api::connect(connection)?;
+    let value = api.call(Method::POST, "/data-key/rotate", None).await?;
+    output(connection, &value, |v| {
+        print_record(
+            v,
+            &[
+                ("key id", "key_id"),
+                ("resealed", "resealed"),
+                ("key file", "key_file"),
+            ],
+        );
+        println!("Back up the key file now: older backups of it open nothing any more.");
+    });
+    Ok(())
+}
+
 /// A value for a query string, percent-encoded.
 fn query_value(text: &str) -> String {
     percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()

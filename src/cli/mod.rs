@@ -83,6 +83,11 @@ pub enum Command {
         #[command(flatten)]
         connection: Connection,
     },
+    /// Rotate the data key: a new key seals every record, without stopping the server
+    Rekey {
+        #[command(flatten)]
+        connection: Connection,
+    },
     /// The registrar directory: export its rows, count its lookups
     Registrar {
         #[command(subcommand)]
@@ -135,6 +140,7 @@ impl Cli {
                 command,
                 connection,
             } => admin::registrar(&connection, command).await,
+            Command::Rekey { connection } => admin::rekey(&connection).await,
         };
         match admin {
             Ok(()) => Ok(ExitCode::SUCCESS),

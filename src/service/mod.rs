@@ -11,6 +11,7 @@
 mod accounts;
 mod bulk;
 mod credentials;
+mod data_key;
 mod devices;
 mod directory;
 mod lines;
@@ -37,6 +38,7 @@ use crate::vendors::Catalogue;
 pub use accounts::{AccountInput, NumberInput, NumberingInput, RegistrarInput};
 pub use bulk::{BulkInput, BulkOutcome, OrderSummary};
 pub use credentials::{Credentials, DigestResponse};
+pub use data_key::KeyRotation;
 pub use devices::{ArmInput, ClaimInput, DeviceInput};
 pub use directory::{LookupCounts, Subscriber, SubscriberList};
 pub use lines::LineInput;
@@ -111,6 +113,8 @@ pub struct Service {
     lookups: directory::Lookups,
     /// Digest nonce counts already used by phones, to refuse replays.
     nonce_counts: credentials::NonceCounts,
+    /// Held by the data key rotation in progress.
+    rotations: data_key::Rotations,
 }
 
 /// Why a use case was refused or failed.
@@ -137,6 +141,9 @@ pub enum Error {
     /// The welcome message could not be written (HTTP 500).
     #[error("cannot write to the outbox: {0}")]
     Outbox(#[from] std::io::Error),
+    /// The data key file could not be written (HTTP 500).
+    #[error(transparent)]
+    DataKey(#[from] crate::secret::KeyError),
 }
 
 impl Error {
@@ -193,6 +200,7 @@ impl Service {
             settings,
             lookups: directory::Lookups::default(),
             nonce_counts: credentials::NonceCounts::new(NONCE_COUNTS),
+            rotations: data_key::Rotations::default(),
         }
     }
 

@@ -11,6 +11,7 @@ mod limits;
 mod phone;
 mod register;
 mod registrar;
+mod sealing;
 mod shutdown;
 mod support;
 mod tls;

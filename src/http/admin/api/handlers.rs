@@ -153,6 +153,7 @@ pub(crate) fn dispatch(service: &Service, call: Call) -> Result<Reply, ApiError>
         ApiRoute::CreateToken => created(service.create_token(&input::json::<TokenInput>(body)?)?),
         ApiRoute::ListTokens => items(service.tokens()?),
         ApiRoute::DeleteToken(token) => no_content(service.delete_token(token)),
+        ApiRoute::RotateDataKey => ok(service.rotate_data_key()?),
         ApiRoute::DirectoryLookups => ok(service.directory_lookups()),
         ApiRoute::Ha1 => registrar::ha1(service, query),
         ApiRoute::Subscribers => registrar::subscribers(service, query),

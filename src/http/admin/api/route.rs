@@ -46,6 +46,8 @@ pub enum ApiRoute {
     CreateToken,
     ListTokens,
     DeleteToken(TokenId),
+    /// A new data key seals every record (`sipprov rekey`).
+    RotateDataKey,
     /// Registrar directory lookups answered since start (hits and misses).
     DirectoryLookups,
     /// Kamailio: the HA1 of one line as plain text.
@@ -248,6 +250,9 @@ pub const ROUTES: &[(&str, &str, Build)] = &[
     ("GET", "/api/v1/tokens", |_| Ok(ApiRoute::ListTokens)),
     ("DELETE", "/api/v1/tokens/{token}", |p| {
         Ok(ApiRoute::DeleteToken(p.token()?))
+    }),
+    ("POST", "/api/v1/data-key/rotate", |_| {
+        Ok(ApiRoute::RotateDataKey)
     }),
     ("GET", "/api/v1/registrar/lookups", |_| {
         Ok(ApiRoute::DirectoryLookups)
