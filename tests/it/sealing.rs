@@ -115,8 +115,7 @@ async fn no_generated_secret_is_in_the_database_files_and_the_key_is_never_remad
     std::fs::rename(&key_file, &kept).unwrap();
     let refused = start(&data, &certs)
         .await
-        .err()
-        .expect("no start without the key");
+        .expect_err("no start without the key");
     assert!(
         refused.contains(&key_file.display().to_string()),
         "{refused}"
@@ -127,8 +126,7 @@ async fn no_generated_secret_is_in_the_database_files_and_the_key_is_never_remad
     std::fs::write(&key_file, &before).unwrap();
     let wrong = start(&data, &certs)
         .await
-        .err()
-        .expect("no start with another key");
+        .expect_err("no start with another key");
     assert!(wrong.contains("does not open this database"), "{wrong}");
     // With its key back, everything opens.
     std::fs::rename(&kept, &key_file).unwrap();
