@@ -104,7 +104,7 @@ impl Api {
                 serde_json::from_str(OPENAPI).map_err(|e| ApiError::Internal(e.to_string()))?;
             return Ok(Reply::Json(StatusCode::OK, document));
         }
-        let token = self.authenticate(&request).await?;
+        let token = self.authenticate(&request)?;
         authorize(access, request.method(), &token)?;
         let query = request.uri().query().map(str::to_owned);
         let has_body_method = matches!(
@@ -143,18 +143,23 @@ impl Api {
             .map_err(|panic| ApiError::Internal(panic.to_string()))?
     }
 
-    /// The token a request's `Authorization: Bearer` header names.
-    async fn authenticate(&self, request: &Request<Incoming>) -> Result<TokenView, ApiError> {
+    /// The token a request's `Authorization` header names.
+    ///
+    /// Checked right here on the async worker, not on a blocking thread like the handlers:
+    /// a SHA-256 and two point reads of the token trees, which hold a handful of records
+    /// read by every request, so sled has them in memory and the check never waits on the
+    /// disk. Handing it to a blocking thread and back (thread wake-ups, context switches)
+    /// cost more than the check itself: without the hop a directory lookup takes about a
+    /// third less server CPU (`scripts/bench directory`: 74 → 51 µs at 10,000 lines).
+    fn authenticate(&self, request: &Request<Incoming>) -> Result<TokenView, ApiError> {
         let token = request
             .headers()
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(presented_token)
             .ok_or(ApiError::Unauthorized)?;
-        let service = Arc::clone(&self.service);
-        tokio::task::spawn_blocking(move || service.authenticate_token(&token))
-            .await
-            .map_err(|panic| ApiError::Internal(panic.to_string()))??
+        self.service
+            .authenticate_token(&token)?
             .ok_or(ApiError::Unauthorized)
     }
 }
