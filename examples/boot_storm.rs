@@ -76,6 +76,7 @@ struct Phone {
 
 fn populate(data: &Path, phones: usize) -> anyhow::Result<Vec<Phone>> {
     // The server started on this directory finds the data key where it looks by default.
+    std::fs::create_dir_all(data)?;
     let keys = sipprov::secret::DataKeys::generate();
     keys.save(&data.join("data.key"))?;
     let store = Store::open(&data.join("db"), keys)?;

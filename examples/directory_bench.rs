@@ -124,6 +124,7 @@ fn ha1_path(username: &str, realm: &str) -> String {
 /// with a device line (the device registered by its first user).
 fn seed(data: &Path, options: &Options) -> anyhow::Result<Vec<Line>> {
     // The server started on this directory finds the data key where it looks by default.
+    std::fs::create_dir_all(data)?;
     let keys = sipprov::secret::DataKeys::generate();
     keys.save(&data.join("data.key"))?;
     let store = Store::open(&data.join("db"), keys)?;
