@@ -17,7 +17,7 @@ use tracing::info;
 
 use crate::config::Config;
 use crate::http::admin::AdminHandler;
-use crate::http::phone::{PhoneHandler, Throttle};
+use crate::http::phone::{PhoneHandler, PhoneThrottle};
 use crate::http::{Tls, serve};
 use crate::render::Renderer;
 use crate::secret::{DataKeys, KeyError};
@@ -35,6 +35,8 @@ pub struct Server {
     admin: SocketAddr,
     certificate_pem: String,
     service: Arc<Service>,
+    /// The phone listener's failure budgets, for their counters.
+    throttle: Arc<PhoneThrottle>,
     stop: watch::Sender<bool>,
     listeners: JoinSet<std::io::Result<()>>,
 }
@@ -49,15 +51,19 @@ impl Server {
         let admin_listener = bind(config.admin_listen, "admin").await?;
         let phone = phone_listener.local_addr()?;
         let admin = admin_listener.local_addr()?;
-        let throttle = Throttle::new(config.phone_throttle.burst, config.phone_throttle.window);
+        let throttle = Arc::new(PhoneThrottle::new(config.phone_throttle));
         let phone_tls = (!config.insecure_http_phone).then(|| tls.clone());
         let fallback_url = base_url(phone, phone_tls.is_some());
         let phone_url = config
             .phone_url
             .as_ref()
             .map(|url| format!("{}/", url.trim_end_matches('/')));
-        let phone_handler =
-            PhoneHandler::new(Arc::clone(&service), throttle, phone_url, fallback_url);
+        let phone_handler = PhoneHandler::new(
+            Arc::clone(&service),
+            Arc::clone(&throttle),
+            phone_url,
+            fallback_url,
+        );
         // Plain HTTP on the admin listener only on a loopback address.
         let admin_tls = (!admin.ip().is_loopback()).then(|| tls.clone());
         let admin_handler = AdminHandler::new(
@@ -96,6 +102,7 @@ impl Server {
             admin,
             certificate_pem: tls.certificate_pem().to_owned(),
             service,
+            throttle,
             stop,
             listeners,
         })
@@ -117,6 +124,12 @@ impl Server {
     /// The use cases, for tests that set up data without going through HTTP.
     pub fn service(&self) -> &Arc<Service> {
         &self.service
+    }
+
+    /// The phone listener's failure budgets: how often they tripped, how many failures
+    /// they let through.
+    pub fn phone_throttle(&self) -> &PhoneThrottle {
+        &self.throttle
     }
 
     /// Stops accepting, lets requests in flight finish, and returns.

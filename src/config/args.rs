@@ -136,6 +136,39 @@ pub struct ServeArgs {
         help_heading = "Limits"
     )]
     pub throttle_window: Option<HumanDuration>,
+    /// Failed phone requests one network (IPv4 /24, IPv6 /56) may make at once before 429
+    /// [default: 60]
+    #[arg(
+        long,
+        env = "SIPPROV_THROTTLE_NETWORK_BURST",
+        value_name = "N",
+        help_heading = "Limits"
+    )]
+    pub throttle_network_burst: Option<u32>,
+    /// Time over which --throttle-network-burst is fully regained [default: 10m]
+    #[arg(
+        long,
+        env = "SIPPROV_THROTTLE_NETWORK_WINDOW",
+        value_name = "DURATION",
+        help_heading = "Limits"
+    )]
+    pub throttle_network_window: Option<HumanDuration>,
+    /// Failed phone requests all clients together may make at once before 429 [default: 600]
+    #[arg(
+        long,
+        env = "SIPPROV_THROTTLE_GLOBAL_BURST",
+        value_name = "N",
+        help_heading = "Limits"
+    )]
+    pub throttle_global_burst: Option<u32>,
+    /// Time over which --throttle-global-burst is fully regained [default: 10m]
+    #[arg(
+        long,
+        env = "SIPPROV_THROTTLE_GLOBAL_WINDOW",
+        value_name = "DURATION",
+        help_heading = "Limits"
+    )]
+    pub throttle_global_window: Option<HumanDuration>,
     /// Most devices kept in the unclaimed list [default: 1000]
     #[arg(
         long,

@@ -43,12 +43,16 @@ pub(super) struct FileLimits {
     pub(super) max_body_bytes: Option<usize>,
 }
 
-/// The `[phone_throttle]` table.
+/// The `[phone_throttle]` table: the per-address budget, then the network and global ones.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct FileThrottle {
     pub(super) burst: Option<u32>,
     pub(super) window: Option<HumanDuration>,
+    pub(super) network_burst: Option<u32>,
+    pub(super) network_window: Option<HumanDuration>,
+    pub(super) global_burst: Option<u32>,
+    pub(super) global_window: Option<HumanDuration>,
 }
 
 impl FileSettings {

@@ -9,7 +9,9 @@
 //!
 //! Durations are written `500ms`, `10s`, `30m`, `72h` or `7d`; relative paths are relative to
 //! the working directory. The file uses the names of [`Config`]'s fields, with the limits
-//! and the throttle in `[limits]` and `[phone_throttle]` tables; an unknown key is an error.
+//! and the throttle in `[limits]` and `[phone_throttle]` tables (the per-address budget as
+//! `burst` and `window`, the others prefixed `network_` and `global_`); an unknown key is an
+//! error.
 
 mod args;
 mod duration;
@@ -26,6 +28,7 @@ use ipnet::IpNet;
 
 use self::file::FileSettings;
 use crate::http::Limits;
+use crate::http::phone::{Budget, Budgets};
 
 /// Why the settings were refused.
 #[derive(Debug, thiserror::Error)]
@@ -84,19 +87,11 @@ pub struct Config {
     pub insecure_http_phone: bool,
     /// Connection limits, applied to each listener.
     pub limits: Limits,
-    /// How many failed phone requests one address may make before it gets `429`.
-    pub phone_throttle: PhoneThrottle,
+    /// How many failed phone requests one address, one network and everyone together may
+    /// make before requests without valid credentials get `429`.
+    pub phone_throttle: Budgets,
     /// Most entries kept in the unclaimed-devices list. Default 1000.
     pub unclaimed_limit: usize,
-}
-
-/// The failure budget of one client address on the phone listener.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PhoneThrottle {
-    /// Failed requests allowed at once. Default 20.
-    pub burst: u32,
-    /// Time over which a spent budget is fully regained. Default 10 minutes.
-    pub window: Duration,
 }
 
 impl Default for Config {
@@ -114,10 +109,7 @@ impl Default for Config {
             templates_dir: None,
             insecure_http_phone: false,
             limits: Limits::default(),
-            phone_throttle: PhoneThrottle {
-                burst: 20,
-                window: Duration::from_secs(600),
-            },
+            phone_throttle: Budgets::default(),
             unclaimed_limit: 1000,
         }
     }
@@ -168,6 +160,12 @@ impl Config {
             max_body_bytes: (args.max_body_bytes.or(file.limits.max_body_bytes))
                 .unwrap_or(default.limits.max_body_bytes),
         };
+        let budget = |(arg_burst, file_burst): (Option<u32>, Option<u32>),
+                      (arg_window, file_window),
+                      default: Budget| Budget {
+            burst: arg_burst.or(file_burst).unwrap_or(default.burst),
+            window: duration(arg_window, file_window, default.window),
+        };
         let insecure_http_phone = args.insecure_http_phone.or(file.insecure_http_phone);
         let config = Config {
             data_dir: args
@@ -201,13 +199,30 @@ impl Config {
             templates_dir: args.templates_dir.clone().or(file.templates_dir),
             insecure_http_phone: insecure_http_phone.unwrap_or(default.insecure_http_phone),
             limits,
-            phone_throttle: PhoneThrottle {
-                burst: (args.throttle_burst.or(file.phone_throttle.burst))
-                    .unwrap_or(default.phone_throttle.burst),
-                window: duration(
-                    args.throttle_window,
-                    file.phone_throttle.window,
-                    default.phone_throttle.window,
+            phone_throttle: Budgets {
+                address: budget(
+                    (args.throttle_burst, file.phone_throttle.burst),
+                    (args.throttle_window, file.phone_throttle.window),
+                    default.phone_throttle.address,
+                ),
+                network: budget(
+                    (
+                        args.throttle_network_burst,
+                        file.phone_throttle.network_burst,
+                    ),
+                    (
+                        args.throttle_network_window,
+                        file.phone_throttle.network_window,
+                    ),
+                    default.phone_throttle.network,
+                ),
+                global: budget(
+                    (args.throttle_global_burst, file.phone_throttle.global_burst),
+                    (
+                        args.throttle_global_window,
+                        file.phone_throttle.global_window,
+                    ),
+                    default.phone_throttle.global,
                 ),
             },
             unclaimed_limit: args
@@ -232,7 +247,17 @@ impl Config {
             (
                 "phone_throttle.window",
                 "--throttle-window",
-                self.phone_throttle.window,
+                self.phone_throttle.address.window,
+            ),
+            (
+                "phone_throttle.network_window",
+                "--throttle-network-window",
+                self.phone_throttle.network.window,
+            ),
+            (
+                "phone_throttle.global_window",
+                "--throttle-global-window",
+                self.phone_throttle.global.window,
             ),
         ] {
             check(
@@ -260,12 +285,25 @@ impl Config {
             "--max-body-bytes",
             "must be at least 1",
         )?;
-        check(
-            self.phone_throttle.burst > 0,
-            "phone_throttle.burst",
-            "--throttle-burst",
-            "must be at least 1",
-        )?;
+        for (setting, flag, burst) in [
+            (
+                "phone_throttle.burst",
+                "--throttle-burst",
+                self.phone_throttle.address.burst,
+            ),
+            (
+                "phone_throttle.network_burst",
+                "--throttle-network-burst",
+                self.phone_throttle.network.burst,
+            ),
+            (
+                "phone_throttle.global_burst",
+                "--throttle-global-burst",
+                self.phone_throttle.global.burst,
+            ),
+        ] {
+            check(burst > 0, setting, flag, "must be at least 1")?;
+        }
         check(
             self.admin_listen != self.phone_listen || self.admin_listen.port() == 0,
             "admin_listen",
@@ -351,6 +389,7 @@ mod tests {
         max_connections = 50
         [phone_throttle]
         window = "1h"
+        global_burst = 1200
     "#;
 
     /// What a setting was refused for, or a panic if it was not.
@@ -381,8 +420,17 @@ mod tests {
         assert_eq!(config.limits.head_timeout, Duration::from_secs(5));
         assert_eq!(config.limits.idle_timeout, Duration::from_secs(30));
         assert_eq!(config.limits.max_connections, 50);
-        assert_eq!(config.phone_throttle.window, Duration::from_secs(3600));
-        assert_eq!(config.phone_throttle.burst, 20);
+        assert_eq!(
+            config.phone_throttle.address.window,
+            Duration::from_secs(3600)
+        );
+        assert_eq!(config.phone_throttle.address.burst, 20);
+        assert_eq!(config.phone_throttle.global.burst, 1200);
+        assert_eq!(
+            config.phone_throttle.global.window,
+            Duration::from_secs(600),
+            "the default where the file says nothing"
+        );
         assert!(config.insecure_http_phone);
 
         let args = flags(&[
@@ -391,8 +439,15 @@ mod tests {
             "--handoff-network=192.168.1.0/24",
             "--handoff-network=fd00::/8",
             "--insecure-http=false",
+            "--throttle-global-burst=300",
+            "--throttle-network-window=1m",
         ]);
         let config = Config::merge(&args, file(FILE)).unwrap();
+        assert_eq!(config.phone_throttle.global.burst, 300);
+        assert_eq!(
+            config.phone_throttle.network.window,
+            Duration::from_secs(60)
+        );
         assert_eq!(config.data_dir, PathBuf::from("/flag/data"));
         assert_eq!(config.certs_dir, PathBuf::from("/file/certs"));
         assert_eq!(config.limits.head_timeout, Duration::from_millis(250));
@@ -422,6 +477,7 @@ mod tests {
                 .env("SIPPROV_INSECURE_HTTP", "no")
                 .env("SIPPROV_HANDOFF_NETWORKS", "10.1.0.0/16,10.2.0.0/16")
                 .env("SIPPROV_IDLE_TIMEOUT", "45s")
+                .env("SIPPROV_THROTTLE_NETWORK_BURST", "90")
                 .output()
                 .unwrap();
             let stdout = String::from_utf8_lossy(&output.stdout);
@@ -449,6 +505,7 @@ mod tests {
             Duration::from_secs(45),
             "environment over default"
         );
+        assert_eq!(config.phone_throttle.network.burst, 90);
         assert_eq!(
             config.certs_dir,
             PathBuf::from("/file/certs"),
@@ -479,6 +536,14 @@ mod tests {
         assert_eq!(
             refusal(&none, "[phone_throttle]\nburst = 0").0,
             "phone_throttle.burst"
+        );
+        assert_eq!(
+            refusal(&flags(&["--throttle-network-burst=0"]), "").0,
+            "phone_throttle.network_burst"
+        );
+        assert_eq!(
+            refusal(&none, "[phone_throttle]\nglobal_window = \"0s\"").0,
+            "phone_throttle.global_window"
         );
         assert_eq!(
             refusal(&flags(&["--admin-listen=0.0.0.0:8443"]), "").0,

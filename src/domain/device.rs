@@ -151,7 +151,8 @@ pub enum FetchOutcome {
     Unauthorized,
     /// Refused: the User-Agent named another MAC.
     MacMismatch,
-    /// Refused: too many failures from the address.
+    /// Refused: too many failures from the address. Found in older audits only: a throttled
+    /// request is no longer recorded.
     Throttled,
     /// Refused: a Digest answer already used (a captured header replayed).
     Replayed,

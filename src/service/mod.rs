@@ -43,7 +43,7 @@ pub use devices::{ArmInput, ClaimInput, DeviceInput};
 pub use directory::{LookupCounts, Subscriber, SubscriberList};
 pub use lines::LineInput;
 pub use portal::LinkState;
-pub use provisioning::{PhoneAnswer, PhoneRequest};
+pub use provisioning::{FailureAllowance, PhoneAnswer, PhoneRequest};
 pub use tokens::{NewToken, TokenInput};
 pub use user_form::{DeviceLineInput, UserInput, UserNumberInput, VoicemailInput};
 pub use users::UserQuery;

@@ -6,6 +6,12 @@
 //! phone (`Unauthorized`), whether the MAC is unknown, the credentials wrong or the hand-off
 //! spent: nothing tells an attacker which MACs exist. Unknown MACs are remembered in the
 //! bounded unclaimed list; every fetch of a known device goes to its audit.
+//!
+//! Every failure is paid for from the listener's [`FailureAllowance`] at the moment the
+//! request turns out to be one; when the allowance refuses, the answer is `Throttled` and
+//! nothing is written — no unclaimed entry, no audit entry. Valid credentials never ask. A
+//! hand-off asks without paying: it is a credential-less fetch that hands out passwords,
+//! so it waits like a probe while a budget is spent (`Throttled`: the phone retries).
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -33,10 +39,17 @@ pub struct PhoneRequest {
     pub address: IpAddr,
     pub user_agent: Option<String>,
     pub credentials: Credentials,
-    /// Whether the address has used up its allowance of failures.
-    pub throttled: bool,
     /// The provisioning URL the phone is told to keep polling (ends with `/`).
     pub server_url: String,
+}
+
+/// The failures a phone listener still accepts from an address (its budgets, kept by the
+/// HTTP layer). Asked only for requests that are not a genuine phone's.
+pub trait FailureAllowance: Send + Sync {
+    /// Whether one more failure from `address` would be accepted; spends nothing.
+    fn allows(&self, address: IpAddr) -> bool;
+    /// Spends one failure of `address`; `false` (nothing spent) when a budget is used up.
+    fn spend(&self, address: IpAddr) -> bool;
 }
 
 /// What to answer.
@@ -55,12 +68,17 @@ pub enum PhoneAnswer {
 }
 
 impl Service {
-    /// Answers one phone request. Bookkeeping (audit, unclaimed list) is written lazily.
-    pub fn phone_fetch(&self, request: &PhoneRequest) -> Result<PhoneAnswer, Error> {
+    /// Answers one phone request, paying for a failure from `allowance`. Bookkeeping
+    /// (audit, unclaimed list) is written lazily, and only for failures that were paid for.
+    pub fn phone_fetch(
+        &self,
+        request: &PhoneRequest,
+        allowance: &dyn FailureAllowance,
+    ) -> Result<PhoneAnswer, Error> {
         match self.catalogue.route(&request.file) {
             PhoneFile::NotServed => Ok(PhoneAnswer::NotFound),
             PhoneFile::CommonConfig { vendor, file } => self.common_file(vendor, &file, request),
-            PhoneFile::DeviceConfig { mac, .. } => self.device_file(mac, request),
+            PhoneFile::DeviceConfig { mac, .. } => self.device_file(mac, request, allowance),
         }
     }
 
@@ -88,12 +106,26 @@ impl Service {
         Ok(answer(body))
     }
 
-    fn device_file(&self, mac: Mac, request: &PhoneRequest) -> Result<PhoneAnswer, Error> {
+    fn device_file(
+        &self,
+        mac: Mac,
+        request: &PhoneRequest,
+        allowance: &dyn FailureAllowance,
+    ) -> Result<PhoneAnswer, Error> {
+        let address = request.address;
+        // Without a username nothing can prove a device, and a hand-off would have to wait
+        // too: a spent budget answers before the store is read.
+        if request.credentials.username().is_none() && !allowance.allows(address) {
+            return Ok(PhoneAnswer::Throttled);
+        }
         let agent = request
             .user_agent
             .as_deref()
             .and_then(|ua| self.catalogue.identify(ua));
         let Some(device) = self.store.device(mac)? else {
+            if !allowance.spend(address) {
+                return Ok(PhoneAnswer::Throttled);
+            }
             // Refused as a known device would be: a User-Agent naming another MAC is 403
             // whether or not this MAC exists, so the check tells an attacker nothing.
             if agent
@@ -102,9 +134,6 @@ impl Service {
                 .is_some_and(|claimed| claimed != mac)
             {
                 return Ok(PhoneAnswer::Forbidden);
-            }
-            if request.throttled {
-                return Ok(PhoneAnswer::Throttled);
             }
             self.remember_unclaimed(mac, request, agent.as_ref())?;
             return Ok(PhoneAnswer::Unauthorized);
@@ -115,6 +144,15 @@ impl Service {
             .ok_or(Error::NotFound("account"))?;
         let at = now();
         let outcome = self.judge(&device, &account, request, agent.as_ref(), at);
+        let paid = match outcome {
+            FetchOutcome::Served => true,
+            FetchOutcome::HandedOff => allowance.allows(address),
+            _ => allowance.spend(address),
+        };
+        if !paid {
+            // Nothing written: a throttled request costs the store nothing.
+            return Ok(PhoneAnswer::Throttled);
+        }
         let answer = match outcome {
             FetchOutcome::Served | FetchOutcome::HandedOff => {
                 let body = self.render_device(&device, &account, &request.server_url)?;
@@ -149,7 +187,7 @@ impl Service {
     }
 
     /// Decides a device-file request: credentials first (a genuine phone is never throttled),
-    /// then the hand-off, then refusal.
+    /// then the hand-off, then refusal. What is not `Served` is paid for by the caller.
     fn judge(
         &self,
         device: &Device,
@@ -177,9 +215,6 @@ impl Service {
                 }
                 _ => FetchOutcome::Served,
             };
-        }
-        if request.throttled {
-            return FetchOutcome::Throttled;
         }
         if !request.credentials.presented() && device.handoff.admits(at, request.address) {
             return FetchOutcome::HandedOff;

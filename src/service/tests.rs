@@ -1583,7 +1583,6 @@ fn phone(file: &str, credentials: Credentials) -> PhoneRequest {
         address: "192.0.2.10".parse().unwrap(),
         user_agent: Some("Yealink SIP-T46S 66.86.0.15 00:15:65:00:00:01".into()),
         credentials,
-        throttled: false,
         server_url: "https://prov.example.com:8443/".into(),
     }
 }
@@ -1609,7 +1608,7 @@ fn a_device_is_handed_its_credentials_once_then_must_present_them() {
     line(&service, "001565000001", None, json!({"user": ada.id.0})).unwrap();
 
     let PhoneAnswer::File { body, etag } = service
-        .phone_fetch(&phone("001565000001.cfg", Credentials::None))
+        .phone_fetch(&phone("001565000001.cfg", Credentials::None), &Unlimited)
         .unwrap()
     else {
         panic!("the armed device gets its file")
@@ -1624,7 +1623,7 @@ fn a_device_is_handed_its_credentials_once_then_must_present_them() {
             && body.contains("local_time.time_zone_name = France(Paris)")
     );
     let unauthenticated = service
-        .phone_fetch(&phone("001565000001.cfg", Credentials::None))
+        .phone_fetch(&phone("001565000001.cfg", Credentials::None), &Unlimited)
         .unwrap();
     assert_eq!(
         unauthenticated,
@@ -1632,10 +1631,13 @@ fn a_device_is_handed_its_credentials_once_then_must_present_them() {
         "the hand-off works once"
     );
     let again = service
-        .phone_fetch(&phone(
-            "001565000001.cfg",
-            basic("001565000001", &view.provisioning.password),
-        ))
+        .phone_fetch(
+            &phone(
+                "001565000001.cfg",
+                basic("001565000001", &view.provisioning.password),
+            ),
+            &Unlimited,
+        )
         .unwrap();
     assert_eq!(
         again,
@@ -1670,11 +1672,14 @@ fn unknown_macs_and_wrong_passwords_look_alike_and_unknown_macs_are_listed() {
     let id = account(&service);
     device(&service, id, "001565000001", "T46S");
     let wrong = service
-        .phone_fetch(&phone("001565000001.cfg", basic("001565000001", "guess")))
+        .phone_fetch(
+            &phone("001565000001.cfg", basic("001565000001", "guess")),
+            &Unlimited,
+        )
         .unwrap();
     let mut unknown_request = phone("001565000002.cfg", Credentials::None);
     unknown_request.user_agent = Some("Yealink SIP-T46S 66.86.0.15 00:15:65:00:00:02".into());
-    let unknown = service.phone_fetch(&unknown_request).unwrap();
+    let unknown = service.phone_fetch(&unknown_request, &Unlimited).unwrap();
     assert_eq!(
         (wrong, unknown),
         (PhoneAnswer::Unauthorized, PhoneAnswer::Unauthorized)
@@ -1705,38 +1710,155 @@ fn a_user_agent_naming_another_mac_is_forbidden() {
         basic("001565000009", &view.provisioning.password),
     );
     assert_eq!(
-        service.phone_fetch(&request).unwrap(),
+        service.phone_fetch(&request, &Unlimited).unwrap(),
         PhoneAnswer::Forbidden
     );
 }
 
+/// A listener's allowance of failures: `left` more, counted as they are spent.
+struct Allowance {
+    left: std::sync::atomic::AtomicU32,
+    spent: std::sync::atomic::AtomicU32,
+}
+
+impl Allowance {
+    fn of(left: u32) -> Allowance {
+        Allowance {
+            left: left.into(),
+            spent: 0.into(),
+        }
+    }
+
+    fn spent(&self) -> u32 {
+        self.spent.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl FailureAllowance for Allowance {
+    fn allows(&self, _: std::net::IpAddr) -> bool {
+        self.left.load(std::sync::atomic::Ordering::Relaxed) > 0
+    }
+
+    fn spend(&self, _: std::net::IpAddr) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        let spent = self
+            .left
+            .fetch_update(Relaxed, Relaxed, |left| left.checked_sub(1))
+            .is_ok();
+        if spent {
+            self.spent.fetch_add(1, Relaxed);
+        }
+        spent
+    }
+}
+
+/// No budget: every failure is accepted.
+struct Unlimited;
+
+impl FailureAllowance for Unlimited {
+    fn allows(&self, _: std::net::IpAddr) -> bool {
+        true
+    }
+
+    fn spend(&self, _: std::net::IpAddr) -> bool {
+        true
+    }
+}
+
 #[test]
-fn throttled_addresses_still_serve_genuine_phones() {
+fn a_spent_budget_still_serves_genuine_phones_and_writes_nothing_for_the_rest() {
     let (_dir, service) = service();
     let id = account(&service);
     let view = device(&service, id, "001565000001", "T46S");
-    let mut genuine = phone(
+    let mac: Mac = "001565000001".parse().unwrap();
+    let spent = Allowance::of(0);
+    let genuine = phone(
         "001565000001.cfg",
         basic("001565000001", &view.provisioning.password),
     );
-    genuine.throttled = true;
     assert!(matches!(
-        service.phone_fetch(&genuine).unwrap(),
+        service.phone_fetch(&genuine, &spent).unwrap(),
         PhoneAnswer::File { .. }
     ));
-    let mut scanner = phone("001565000001.cfg", Credentials::None);
-    scanner.throttled = true;
+
+    let hand_off = phone("001565000001.cfg", Credentials::None);
+    let wrong = phone("001565000001.cfg", basic("001565000001", "guess"));
+    let mut unknown = phone("001565000002.cfg", basic("001565000002", "guess"));
+    unknown.user_agent = Some("Yealink SIP-T46S 66.86.0.15 00:15:65:00:00:02".into());
+    let mut mismatch = phone("001565000003.cfg", Credentials::None);
+    mismatch.user_agent = Some("Yealink SIP-T46S 66.86.0.15 00:15:65:00:00:09".into());
+    for request in [&wrong, &unknown, &mismatch] {
+        assert_eq!(
+            service.phone_fetch(request, &spent).unwrap(),
+            PhoneAnswer::Throttled,
+            "{}",
+            request.file
+        );
+    }
+    let audit = service.store.audit(mac, 10).unwrap();
+    assert_eq!(audit.len(), 1, "only the genuine fetch is in the audit");
+    assert!(service.unclaimed_devices().unwrap().is_empty());
+
+    // Re-armed, the device's first-boot fetch waits while the budget is spent …
+    service.arm_device(mac, &from_json(json!({}))).unwrap();
     assert_eq!(
-        service.phone_fetch(&scanner).unwrap(),
+        service.phone_fetch(&hand_off, &spent).unwrap(),
         PhoneAnswer::Throttled
     );
+    assert!(
+        service
+            .device(mac)
+            .unwrap()
+            .provisioning
+            .armed_until
+            .is_some()
+    );
+    // … and is served once the budget has room again, without spending from it.
+    let refilled = Allowance::of(1);
+    assert!(matches!(
+        service.phone_fetch(&hand_off, &refilled).unwrap(),
+        PhoneAnswer::File { .. }
+    ));
+    assert_eq!(refilled.spent(), 0);
+}
+
+#[test]
+fn each_failure_spends_one_and_nothing_else_spends() {
+    let (_dir, service) = service();
+    let id = account(&service);
+    let view = device(&service, id, "001565000001", "T46S");
+    let allowance = Allowance::of(100);
+    let genuine = phone(
+        "001565000001.cfg",
+        basic("001565000001", &view.provisioning.password),
+    );
+    let common = phone("y000000000066.cfg", Credentials::None);
+    let not_served = phone("001565000001.boot", Credentials::None);
+    for request in [&genuine, &common, &not_served] {
+        service.phone_fetch(request, &allowance).unwrap();
+    }
+    assert_eq!(allowance.spent(), 0);
+
+    let mut unknown = phone("001565000002.cfg", Credentials::None);
+    unknown.user_agent = None;
+    let failures = [
+        phone("001565000001.cfg", Credentials::None),
+        phone("001565000001.cfg", basic("001565000001", "guess")),
+        phone("001565000001.cfg", Credentials::Invalid),
+        unknown,
+    ];
+    for request in &failures {
+        let answer = service.phone_fetch(request, &allowance).unwrap();
+        assert_eq!(answer, PhoneAnswer::Unauthorized, "{}", request.file);
+    }
+    assert_eq!(allowance.spent(), 4);
 }
 
 #[test]
 fn common_files_are_served_to_anyone_and_other_files_are_not_found() {
     let (_dir, service) = service();
     let PhoneAnswer::File { body, .. } = service
-        .phone_fetch(&phone("y000000000066.cfg", Credentials::None))
+        .phone_fetch(&phone("y000000000066.cfg", Credentials::None), &Unlimited)
         .unwrap()
     else {
         panic!("common file")
@@ -1752,7 +1874,7 @@ fn common_files_are_served_to_anyone_and_other_files_are_not_found() {
     ] {
         assert_eq!(
             service
-                .phone_fetch(&phone(file, Credentials::None))
+                .phone_fetch(&phone(file, Credentials::None), &Unlimited)
                 .unwrap(),
             PhoneAnswer::NotFound,
             "{file}"

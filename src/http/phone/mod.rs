@@ -2,17 +2,18 @@
 //! (DESIGN.md §4).
 //!
 //! The handler translates: it reads the file name, the User-Agent and the `Authorization`
-//! header, asks the throttle about the address, calls `Service::phone_fetch` on a blocking
-//! thread, and shapes the answer. Every refusal of a device file — unknown MAC, wrong
-//! credentials, spent hand-off — is the same 401: same headers (a fresh nonce aside), same
-//! empty body.
+//! header, calls `Service::phone_fetch` on a blocking thread with the listener's failure
+//! budgets ([`PhoneThrottle`]), and shapes the answer. Every refusal of a device file —
+//! unknown MAC, wrong credentials, spent hand-off — is the same 401: same headers (a fresh
+//! nonce aside), same empty body; a spent budget is the same 429.
 
 mod auth;
+mod budgets;
 mod route;
 mod throttle;
 
 use std::sync::Arc;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http::header::{
@@ -25,6 +26,7 @@ use hyper::body::Incoming;
 use tracing::{error, info};
 
 pub use auth::Authenticator;
+pub use budgets::{Budget, Budgets, PhoneThrottle, Tier, Trips, network_key};
 pub use route::PhoneRoute;
 pub use throttle::{Throttle, address_key};
 
@@ -39,7 +41,7 @@ const MAX_USER_AGENT: usize = 256;
 pub struct PhoneHandler {
     service: Arc<Service>,
     auth: Authenticator,
-    throttle: Throttle,
+    throttle: Arc<PhoneThrottle>,
     /// The URL phones are told to keep polling; `None` to derive it from `Host`.
     phone_url: Option<String>,
     /// Used when `phone_url` is not set and a request has no usable `Host`.
@@ -49,7 +51,7 @@ pub struct PhoneHandler {
 impl PhoneHandler {
     pub fn new(
         service: Arc<Service>,
-        throttle: Throttle,
+        throttle: Arc<PhoneThrottle>,
         phone_url: Option<String>,
         fallback_url: String,
     ) -> PhoneHandler {
@@ -118,15 +120,13 @@ impl Handler for PhoneHandler {
             address,
             user_agent: header(USER_AGENT).map(|ua| ua.chars().take(MAX_USER_AGENT).collect()),
             credentials,
-            throttled: self
-                .throttle
-                .is_throttled(&address_key(address), Instant::now()),
             server_url: self.server_url(&request, &peer),
         };
         let if_none_match = header(IF_NONE_MATCH).map(str::to_owned);
         let service = Arc::clone(&self.service);
+        let throttle = Arc::clone(&self.throttle);
         let answered = tokio::task::spawn_blocking(move || {
-            let answer = service.phone_fetch(&phone);
+            let answer = service.phone_fetch(&phone, throttle.as_ref());
             (phone.file, answer)
         })
         .await;
@@ -141,7 +141,7 @@ impl Handler for PhoneHandler {
                 return empty(StatusCode::INTERNAL_SERVER_ERROR);
             }
         };
-        let response = self.respond(answer, head, if_none_match.as_deref(), address);
+        let response = self.respond(answer, head, if_none_match.as_deref());
         info!(%file, %address, status = response.status().as_u16(), "phone fetch");
         response
     }
@@ -153,7 +153,6 @@ impl PhoneHandler {
         answer: PhoneAnswer,
         head: bool,
         if_none_match: Option<&str>,
-        address: std::net::IpAddr,
     ) -> Response<Full<Bytes>> {
         match answer {
             PhoneAnswer::File { body, etag } => {
@@ -174,8 +173,6 @@ impl PhoneHandler {
             }
             PhoneAnswer::NotFound => empty(StatusCode::NOT_FOUND),
             PhoneAnswer::Unauthorized => {
-                self.throttle
-                    .record_failure(address_key(address), Instant::now());
                 let [digest, basic] = self.auth.challenge(seconds_now());
                 let mut response = empty(StatusCode::UNAUTHORIZED);
                 for challenge in [digest, basic] {
@@ -185,11 +182,7 @@ impl PhoneHandler {
                 }
                 response
             }
-            PhoneAnswer::Forbidden => {
-                self.throttle
-                    .record_failure(address_key(address), Instant::now());
-                empty(StatusCode::FORBIDDEN)
-            }
+            PhoneAnswer::Forbidden => empty(StatusCode::FORBIDDEN),
             PhoneAnswer::Throttled => empty(StatusCode::TOO_MANY_REQUESTS).with(RETRY_AFTER, "60"),
         }
     }
