@@ -6,13 +6,14 @@
 //! `data/yealink-timezones.tsv`, compiled into the binary and parsed once by
 //! [`Catalogue::init`]; adding a model is a row, not code. This module does no I/O and knows
 //! nothing of HTTP, templates or storage: it answers questions — which model is `SIP-T46S`,
-//! what is `00156574b150.cfg`, what does this User-Agent claim, what does Yealink call
-//! `Europe/Paris`.
+//! what is `00156574b150.cfg`, what does this User-Agent claim, does this unknown device
+//! look like a real phone, what does Yealink call `Europe/Paris`.
 
 mod catalogue;
 mod file_name;
 mod locale;
 mod model;
+mod plausibility;
 mod recheck;
 mod user_agent;
 
