@@ -69,7 +69,8 @@ pub struct Settings {
     pub handoff_networks: Vec<IpNet>,
     /// How long a set-password link stays valid.
     pub password_link_lifetime: SignedDuration,
-    /// Most unclaimed devices remembered; the longest unseen are forgotten first.
+    /// Most unclaimed devices remembered; the longest unseen are forgotten first, those
+    /// that look like real phones after the others.
     pub unclaimed_limit: usize,
     /// Fetches kept in each device's audit.
     pub audit_limit: usize,

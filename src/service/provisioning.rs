@@ -5,7 +5,8 @@
 //! credentials, through the armed first-boot hand-off. Every refusal looks the same to the
 //! phone (`Unauthorized`), whether the MAC is unknown, the credentials wrong or the hand-off
 //! spent: nothing tells an attacker which MACs exist. Unknown MACs are remembered in the
-//! bounded unclaimed list; every fetch of a known device goes to its audit.
+//! bounded unclaimed list, where those that look like real phones are kept over one-off
+//! guesses; every fetch of a known device goes to its audit.
 //!
 //! Every failure is paid for from the listener's [`FailureAllowance`] at the moment the
 //! request turns out to be one; when the allowance refuses, the answer is `Throttled` and
@@ -28,7 +29,7 @@ use crate::render::{
     AccountSlot, CommonFile, DeviceFile, DeviceLocale, HandsetSlot, LineAccount, LineRoute,
     ProvisioningLogin,
 };
-use crate::store::Reads;
+use crate::store::{Reads, UnclaimedRank};
 use crate::vendors::{PhoneFile, RecheckWindow, UserAgent};
 
 /// A phone's request, as the HTTP layer read it.
@@ -288,7 +289,16 @@ impl Service {
                 firmware: agent.and_then(|a| a.firmware.clone()),
                 requests: previous.map_or(0, |p| p.requests).saturating_add(1),
             };
-            w.put_unclaimed(&device, limit)?;
+            let rank = if self.catalogue.looks_like_a_phone(
+                mac,
+                device.user_agent.as_deref(),
+                device.requests,
+            ) {
+                UnclaimedRank::Phone
+            } else {
+                UnclaimedRank::Guess
+            };
+            w.put_unclaimed(&device, rank, limit)?;
             Ok::<_, Error>(())
         })
     }

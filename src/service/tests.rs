@@ -1855,6 +1855,32 @@ fn each_failure_spends_one_and_nothing_else_spends() {
 }
 
 #[test]
+fn an_unknown_phone_that_booted_twice_outlasts_an_enumeration() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut service = service_in(dir.path());
+    service.settings.unclaimed_limit = 20;
+    let mut genuine = phone("805ec0d57d72.cfg", Credentials::None);
+    genuine.user_agent = Some("Yealink SIP-T31G 124.85.257.55 80:5e:c0:d5:7d:72".into());
+    for _ in 0..2 {
+        service.phone_fetch(&genuine, &Unlimited).unwrap();
+    }
+    // One guess per MAC, each with a User-Agent as a Yealink of that MAC would send.
+    for i in 0..200u32 {
+        let mac = format!("001565{:06x}", 0x10_0000 + i);
+        let mut guess = phone(&format!("{mac}.cfg"), basic(&mac, "guess"));
+        guess.user_agent = Some(format!("Yealink SIP-T46S 66.86.0.15 {mac}"));
+        service.phone_fetch(&guess, &Unlimited).unwrap();
+    }
+    let unclaimed = service.unclaimed_devices().unwrap();
+    assert_eq!(unclaimed.len(), 20);
+    let kept = unclaimed
+        .iter()
+        .find(|d| d.mac.to_string() == "805ec0d57d72")
+        .expect("the phone is still listed");
+    assert_eq!((kept.requests, kept.model.as_deref()), (2, Some("T31G")));
+}
+
+#[test]
 fn common_files_are_served_to_anyone_and_other_files_are_not_found() {
     let (_dir, service) = service();
     let PhoneAnswer::File { body, .. } = service

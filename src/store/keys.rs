@@ -44,8 +44,12 @@ pub enum TreeId {
     PasswordLinks,
     /// MAC → `Unclaimed`
     Unclaimed,
-    /// last seen (seconds) ‖ MAC → (), oldest first, to bound the unclaimed list
+    /// last seen (seconds) ‖ MAC → (), oldest first, to bound the unclaimed list: the
+    /// entries that do not look like phones, evicted first
     UnclaimedSeen,
+    /// last seen (seconds) ‖ MAC → (), oldest first: the unclaimed entries that look like
+    /// real phones, evicted only when phones hold more than their share of the list
+    UnclaimedPhones,
     /// MAC ‖ sequence → `Fetch`, oldest first
     Audit,
     /// MAC → `Fetch`
@@ -53,7 +57,7 @@ pub enum TreeId {
 }
 
 impl TreeId {
-    pub(crate) const ALL: [TreeId; 21] = [
+    pub(crate) const ALL: [TreeId; 22] = [
         TreeId::Meta,
         TreeId::Accounts,
         TreeId::AccountDomain,
@@ -73,6 +77,7 @@ impl TreeId {
         TreeId::PasswordLinks,
         TreeId::Unclaimed,
         TreeId::UnclaimedSeen,
+        TreeId::UnclaimedPhones,
         TreeId::Audit,
         TreeId::LastFetch,
     ];
@@ -99,6 +104,7 @@ impl TreeId {
             TreeId::PasswordLinks => "password_links",
             TreeId::Unclaimed => "unclaimed",
             TreeId::UnclaimedSeen => "unclaimed.seen",
+            TreeId::UnclaimedPhones => "unclaimed.phones",
             TreeId::Audit => "audit",
             TreeId::LastFetch => "last_fetch",
         }

@@ -38,7 +38,7 @@ use keys::TreeId;
 use crate::domain::{Fetch, Mac};
 use crate::secret::DataKeys;
 pub use reads::Reads;
-pub use write::Write;
+pub use write::{UnclaimedRank, Write};
 
 /// The schema this build reads and writes. Bump it when a change needs a migration.
 pub const SCHEMA_VERSION: u32 = 3;

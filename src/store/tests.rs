@@ -396,31 +396,113 @@ fn a_newer_schema_refuses_to_open() {
     assert!(message.contains("newer"), "{message}");
 }
 
-#[test]
-fn the_unclaimed_list_keeps_the_most_recently_seen() {
-    let (_dir, store) = open();
-    for i in 1..=5u8 {
-        let device = Unclaimed {
-            mac: Mac::from_octets([0, 0x15, 0x65, 0, 0, i]).unwrap(),
-            first_seen: Timestamp::from_second(i64::from(i)).unwrap(),
-            last_seen: Timestamp::from_second(i64::from(i)).unwrap(),
-            address: "192.0.2.1".parse().unwrap(),
-            user_agent: None,
-            model: None,
-            firmware: None,
-            requests: 1,
-        };
-        store
-            .write_unflushed(|w| w.put_unclaimed(&device, 3))
-            .unwrap();
+/// An unclaimed device with MAC 00:15:65:00:xx:yy (`n` = xxyy), last seen at second `seen`.
+fn unclaimed(n: u16, seen: i64) -> Unclaimed {
+    let [high, low] = n.to_be_bytes();
+    Unclaimed {
+        mac: Mac::from_octets([0, 0x15, 0x65, 0, high, low]).unwrap(),
+        first_seen: Timestamp::from_second(seen).unwrap(),
+        last_seen: Timestamp::from_second(seen).unwrap(),
+        address: "192.0.2.1".parse().unwrap(),
+        user_agent: None,
+        model: None,
+        firmware: None,
+        requests: 1,
     }
-    let listed: Vec<String> = store
+}
+
+fn put_unclaimed(store: &Store, device: &Unclaimed, rank: UnclaimedRank, limit: usize) {
+    store
+        .write_unflushed(|w| w.put_unclaimed(device, rank, limit))
+        .unwrap();
+}
+
+/// The listed MACs, most recently seen first, by their last four hex digits.
+fn listed(store: &Store) -> Vec<String> {
+    store
         .unclaimed_devices()
         .unwrap()
         .iter()
-        .map(|d| d.mac.to_string())
-        .collect();
-    assert_eq!(listed, ["001565000005", "001565000004", "001565000003"]);
+        .map(|d| d.mac.to_string()[8..].to_owned())
+        .collect()
+}
+
+#[test]
+fn the_unclaimed_list_keeps_the_most_recently_seen() {
+    let (_dir, store) = open();
+    for i in 1..=5u16 {
+        put_unclaimed(&store, &unclaimed(i, i64::from(i)), UnclaimedRank::Guess, 3);
+    }
+    assert_eq!(listed(&store), ["0005", "0004", "0003"]);
+}
+
+#[test]
+fn no_number_of_guesses_pushes_out_a_phone() {
+    let (_dir, store) = open();
+    put_unclaimed(&store, &unclaimed(1, 1), UnclaimedRank::Phone, 8);
+    put_unclaimed(&store, &unclaimed(2, 2), UnclaimedRank::Phone, 8);
+    for i in 100..300u16 {
+        put_unclaimed(&store, &unclaimed(i, i64::from(i)), UnclaimedRank::Guess, 8);
+    }
+    let listed = listed(&store);
+    assert_eq!(listed.len(), 8);
+    assert_eq!(
+        &listed[..6],
+        ["012b", "012a", "0129", "0128", "0127", "0126"]
+    );
+    assert_eq!(
+        &listed[6..],
+        ["0002", "0001"],
+        "the phones, oldest of all, stay"
+    );
+}
+
+#[test]
+fn phones_leave_a_quarter_of_the_list_to_newcomers() {
+    let (_dir, store) = open();
+    for i in 1..=20u16 {
+        put_unclaimed(&store, &unclaimed(i, i64::from(i)), UnclaimedRank::Phone, 8);
+    }
+    assert_eq!(listed(&store).len(), 8, "phones alone fill the list");
+    for i in 100..105u16 {
+        put_unclaimed(&store, &unclaimed(i, i64::from(i)), UnclaimedRank::Guess, 8);
+    }
+    assert_eq!(
+        listed(&store),
+        [
+            "0068", "0067", "0014", "0013", "0012", "0011", "0010", "000f"
+        ],
+        "two newest guesses, six newest phones"
+    );
+}
+
+#[test]
+fn a_device_changes_rank_without_a_migration() {
+    let (_dir, store) = open();
+    // Before ranks, every entry was filed as guesses are: an older database is already in
+    // this layout.
+    let mut device = unclaimed(1, 1);
+    put_unclaimed(&store, &device, UnclaimedRank::Guess, 10);
+    assert_eq!(store.tree(TreeId::UnclaimedSeen).len(), 1);
+
+    device.last_seen = Timestamp::from_second(2).unwrap();
+    device.requests = 2;
+    put_unclaimed(&store, &device, UnclaimedRank::Phone, 10);
+    assert_eq!(store.tree(TreeId::UnclaimedSeen).len(), 0);
+    assert_eq!(store.tree(TreeId::UnclaimedPhones).len(), 1);
+
+    device.last_seen = Timestamp::from_second(3).unwrap();
+    put_unclaimed(&store, &device, UnclaimedRank::Guess, 10);
+    assert_eq!(store.tree(TreeId::UnclaimedSeen).len(), 1);
+    assert_eq!(store.tree(TreeId::UnclaimedPhones).len(), 0);
+
+    put_unclaimed(&store, &device, UnclaimedRank::Phone, 10);
+    store
+        .write_unflushed(|w| w.delete_unclaimed(device.mac))
+        .unwrap();
+    assert!(store.unclaimed_devices().unwrap().is_empty());
+    assert_eq!(store.tree(TreeId::UnclaimedSeen).len(), 0);
+    assert_eq!(store.tree(TreeId::UnclaimedPhones).len(), 0);
 }
 
 #[test]

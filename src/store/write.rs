@@ -317,19 +317,39 @@ impl<'a> Write<'a> {
         Ok(())
     }
 
-    /// Records an unclaimed device, evicting the longest-unseen ones beyond `limit`.
-    pub fn put_unclaimed(&mut self, device: &Unclaimed, limit: usize) -> Result<(), StoreError> {
+    /// Records an unclaimed device under its rank and keeps the list within `limit`:
+    /// beyond it, the longest-unseen guess is forgotten first, and the longest-unseen phone
+    /// only while guesses hold no more than a quarter of the list — so guesses can never
+    /// push out a phone, and phones can never shut out the newcomer that may become one.
+    pub fn put_unclaimed(
+        &mut self,
+        device: &Unclaimed,
+        rank: UnclaimedRank,
+        limit: usize,
+    ) -> Result<(), StoreError> {
         if let Some(old) = self.unclaimed(device.mac)? {
+            // Filed under either index, whatever its rank was then.
             self.remove(TreeId::UnclaimedSeen, seen_key(&old));
+            self.remove(TreeId::UnclaimedPhones, seen_key(&old));
         }
-        self.set(TreeId::UnclaimedSeen, seen_key(device), Vec::new());
+        self.set(rank.index(), seen_key(device), Vec::new());
         self.set(TreeId::Unclaimed, keys::mac(device.mac), encode(device));
-        let seen = self.scan(TreeId::UnclaimedSeen, &[])?;
-        for (key, _) in seen.iter().take(seen.len().saturating_sub(limit)) {
+        let mut guesses = self.scan(TreeId::UnclaimedSeen, &[])?.into_iter();
+        let mut phones = self.scan(TreeId::UnclaimedPhones, &[])?.into_iter();
+        let (mut guesses_left, mut phones_left) = (guesses.len(), phones.len());
+        while guesses_left + phones_left > limit {
+            let (index, key) = if guesses_left > limit / 4 || phones_left == 0 {
+                guesses_left -= 1;
+                (TreeId::UnclaimedSeen, guesses.next())
+            } else {
+                phones_left -= 1;
+                (TreeId::UnclaimedPhones, phones.next())
+            };
+            let Some((key, _)) = key else { break };
             if let Some(mac) = key.get(8..).and_then(keys::read_mac) {
                 self.remove(TreeId::Unclaimed, keys::mac(mac));
             }
-            self.remove(TreeId::UnclaimedSeen, key.clone());
+            self.remove(index, key);
         }
         Ok(())
     }
@@ -337,6 +357,7 @@ impl<'a> Write<'a> {
     pub fn delete_unclaimed(&mut self, mac: Mac) -> Result<(), StoreError> {
         if let Some(old) = self.unclaimed(mac)? {
             self.remove(TreeId::UnclaimedSeen, seen_key(&old));
+            self.remove(TreeId::UnclaimedPhones, seen_key(&old));
             self.remove(TreeId::Unclaimed, keys::mac(mac));
         }
         Ok(())
@@ -391,6 +412,27 @@ impl<'a> Write<'a> {
                 TransactionError::Abort(error) => error,
                 TransactionError::Storage(error) => StoreError::from(error),
             })
+    }
+}
+
+/// Which entries of the unclaimed list are forgotten first when it is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnclaimedRank {
+    /// Looks like a real phone (`Catalogue::looks_like_a_phone`): kept over guesses.
+    Phone,
+    /// Anything else — a one-off guess, no or a foreign User-Agent: forgotten first.
+    Guess,
+}
+
+impl UnclaimedRank {
+    /// The eviction index holding entries of this rank. Guesses use the index every entry
+    /// was in before ranks existed, so an older database needs no migration: its entries
+    /// count as guesses until they are seen again.
+    fn index(self) -> TreeId {
+        match self {
+            UnclaimedRank::Phone => TreeId::UnclaimedPhones,
+            UnclaimedRank::Guess => TreeId::UnclaimedSeen,
+        }
     }
 }
 
