@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use sipprov::app::{ADMIN_TOKEN_FILE, Server};
 use sipprov::config::Config;
+use sipprov::http::phone::PhoneThrottle;
 use sipprov::http::{Client, Trust};
 use sipprov::service::Service;
 use tempfile::TempDir;
@@ -90,6 +91,18 @@ impl TestApp {
         Client::new(&base, Trust::pem(self.server().certificate_pem()).unwrap())
             .unwrap()
             .with_timeout(Duration::from_secs(10))
+    }
+
+    /// A client of the phone listener whose connections come from `address`: any address of
+    /// 127.0.0.0/8, all of which Linux routes to the loopback interface.
+    pub fn phone_from(&self, address: &str) -> Client {
+        self.phone()
+            .with_local_address(address.parse().expect("an IP address"))
+    }
+
+    /// The phone listener's failure budgets, for their counters.
+    pub fn throttle(&self) -> &PhoneThrottle {
+        self.server().phone_throttle()
     }
 
     /// A client of the admin listener (plain HTTP on loopback).
