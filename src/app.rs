@@ -89,8 +89,9 @@ impl Server {
             admin_tls,
             Arc::new(admin_handler),
             config.limits,
-            signal(stopping),
+            signal(stopping.clone()),
         ));
+        listeners.spawn(save_token_uses(Arc::clone(&service), stopping));
         if config.insecure_http_phone {
             tracing::warn!(
                 "phones are served plain HTTP (--insecure-http): their SIP passwords cross the network in clear"
@@ -139,6 +140,30 @@ impl Server {
             if let Ok(Err(error)) = ended {
                 tracing::warn!(%error, "a listener ended with an error");
             }
+        }
+    }
+}
+
+/// Saves when tokens were last used, every minute and once more when the server stops.
+async fn save_token_uses(
+    service: Arc<Service>,
+    mut stopping: watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    let mut minutes = tokio::time::interval(std::time::Duration::from_secs(60));
+    minutes.tick().await;
+    loop {
+        let stop = tokio::select! {
+            _ = minutes.tick() => false,
+            _ = stopping.wait_for(|stop| *stop) => true,
+        };
+        let saver = Arc::clone(&service);
+        match tokio::task::spawn_blocking(move || saver.save_token_uses()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::warn!(%error, "cannot save when tokens were last used"),
+            Err(panic) => tracing::warn!(%panic, "saving token uses panicked"),
+        }
+        if stop {
+            return Ok(());
         }
     }
 }
@@ -310,8 +335,8 @@ pub fn write_recovery_token(service: &Service, data_dir: &Path) -> anyhow::Resul
     let token = service
         .create_token(&crate::service::TokenInput {
             name: Some("recovery".into()),
-            scope: None,
-            read_only: None,
+            secrets: Some(true),
+            ..crate::service::TokenInput::default()
         })
         .context("cannot create a new admin token")?;
     write_token_file(data_dir, &token.token)?;

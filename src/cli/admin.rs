@@ -278,13 +278,23 @@ pub enum TokenCommand {
     Add {
         #[arg(long)]
         name: String,
-        /// admin (the admin API and web UI) or registrar (the registrar directory's HA1
-        /// lookups only)
+        /// admin (the admin API and web UI), read_only (an admin token that may only read)
+        /// or registrar (the registrar directory's HA1 lookups only)
         #[arg(long, default_value = "admin")]
         scope: String,
         /// An admin token that may only read
         #[arg(long)]
         read_only: bool,
+        /// May read secrets (SIP, provisioning and phone web passwords); without, they are
+        /// masked in every answer
+        #[arg(long)]
+        secrets: bool,
+        /// When the token stops working, RFC 3339 (2027-01-31T00:00:00Z)
+        #[arg(long)]
+        expires_at: Option<String>,
+        /// The only accounts the token may see (repeatable) [default: every account]
+        #[arg(long = "account")]
+        accounts: Vec<u64>,
     },
     /// List tokens
     List,
@@ -916,11 +926,17 @@ pub async fn token(connection: &Connection, command: TokenCommand) -> anyhow::Re
             name,
             scope,
             read_only,
+            secrets,
+            expires_at,
+            accounts,
         } => (
             api.call(
                 Method::POST,
                 "/tokens",
-                Some(&json!({"name": name, "scope": scope, "read_only": read_only})),
+                Some(
+                    &json!({"name": name, "scope": scope, "read_only": read_only,
+                    "secrets": secrets, "expires_at": expires_at, "accounts": accounts}),
+                ),
             )
             .await?,
             |v| {
@@ -931,6 +947,9 @@ pub async fn token(connection: &Connection, command: TokenCommand) -> anyhow::Re
                         ("name", "name"),
                         ("scope", "scope"),
                         ("read only", "read_only"),
+                        ("secrets", "secrets"),
+                        ("expires", "expires_at"),
+                        ("accounts", "accounts"),
                         ("token", "token"),
                     ],
                 )
@@ -944,6 +963,10 @@ pub async fn token(connection: &Connection, command: TokenCommand) -> anyhow::Re
                     ("name", "name"),
                     ("scope", "scope"),
                     ("read only", "read_only"),
+                    ("secrets", "secrets"),
+                    ("accounts", "accounts"),
+                    ("expires", "expires_at"),
+                    ("last used", "last_used_at"),
                     ("created", "created_at"),
                 ],
             )

@@ -33,7 +33,7 @@ pub use locale::{Language, TimeZone};
 pub use mac::Mac;
 pub use phone_number::{AreaCode, E164, PoolNumber};
 pub use text::{Tag, line_of_text, optional_text, tags};
-pub use token::{AdminToken, PasswordLink, TokenId, TokenScope};
+pub use token::{AccountScope, AdminToken, PasswordLink, TokenId, TokenScope};
 pub use user::{
     AdminLevel, FeaturePlan, Role, SystemTag, User, UserId, UserStatus, UserType, Voicemail,
     system_tags, welcome_due,

@@ -8,6 +8,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::ParseError;
+use super::account::AccountId;
 use super::user::UserId;
 
 /// Identifies an admin API token; assigned by the store.
@@ -44,7 +45,63 @@ pub struct AdminToken {
     /// A read-only token may only read (`GET`); registrar tokens are always read-only.
     #[serde(default)]
     pub read_only: bool,
+    /// May read secrets (SIP, provisioning and phone web passwords); without this right they
+    /// are masked in every answer. `None` in tokens made before the right existed: those
+    /// keep what they had, the right unless read-only.
+    #[serde(default)]
+    pub secrets: Option<bool>,
+    /// After this the token opens nothing.
+    #[serde(default)]
+    pub expires_at: Option<Timestamp>,
+    /// The accounts the token may see; empty: every account.
+    #[serde(default)]
+    pub accounts: Vec<AccountId>,
+    /// When the token was last presented (kept to the minute).
+    #[serde(default)]
+    pub last_used_at: Option<Timestamp>,
     pub created_at: Timestamp,
+}
+
+impl AdminToken {
+    /// Whether the token may read secrets.
+    pub fn reads_secrets(&self) -> bool {
+        self.secrets
+            .unwrap_or_else(|| self.scope.administers(self.read_only))
+    }
+
+    /// Whether the token opens anything at `now`.
+    pub fn live_at(&self, now: Timestamp) -> bool {
+        self.expires_at.is_none_or(|expiry| now < expiry)
+    }
+}
+
+/// The accounts someone may see: every one (the provider), or some.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountScope {
+    All,
+    Only(std::collections::BTreeSet<AccountId>),
+}
+
+impl AccountScope {
+    /// The scope of a token's account list: empty means every account.
+    pub fn of(accounts: &[AccountId]) -> AccountScope {
+        if accounts.is_empty() {
+            AccountScope::All
+        } else {
+            AccountScope::Only(accounts.iter().copied().collect())
+        }
+    }
+
+    pub fn includes(&self, account: AccountId) -> bool {
+        match self {
+            AccountScope::All => true,
+            AccountScope::Only(accounts) => accounts.contains(&account),
+        }
+    }
+
+    pub fn is_all(&self) -> bool {
+        matches!(self, AccountScope::All)
+    }
 }
 
 /// What a token opens.
@@ -79,7 +136,9 @@ impl FromStr for TokenScope {
         match input.trim() {
             "admin" => Ok(TokenScope::Admin),
             "registrar" => Ok(TokenScope::Registrar),
-            _ => Err(ParseError::new("must be 'admin' or 'registrar'")),
+            _ => Err(ParseError::new(
+                "must be 'admin', 'read_only' or 'registrar'",
+            )),
         }
     }
 }

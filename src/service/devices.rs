@@ -178,6 +178,11 @@ impl Service {
     }
 
     /// Deletes a device and its lines; the users keep everything else.
+    /// The account a device belongs to, if it exists.
+    pub fn device_account(&self, mac: Mac) -> Result<Option<AccountId>, Error> {
+        Ok(self.store.device(mac)?.map(|device| device.account))
+    }
+
     pub fn delete_device(&self, mac: Mac) -> Result<(), Error> {
         self.store.write(|w| {
             w.device(mac)?.ok_or(Error::NotFound("device"))?;

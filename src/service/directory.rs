@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde::Serialize;
 
 use super::{Error, Service};
-use crate::domain::{Account, AccountId};
+use crate::domain::{Account, AccountId, AccountScope};
 use crate::store::Reads;
 
 /// One assigned line as a registrar sees it.
@@ -51,10 +51,16 @@ pub struct LookupCounts {
 }
 
 impl Service {
-    /// The line `username` of the account whose SIP domain is `realm`, counted as a hit or
-    /// a miss. `None` alike for an unknown realm or user and an unassigned or deleted line.
-    pub fn subscriber(&self, username: &str, realm: &str) -> Result<Option<Subscriber>, Error> {
-        let found = self.find_subscriber(username, realm)?;
+    /// The line `username` of the account whose SIP domain is `realm`, if `scope` sees that
+    /// account, counted as a hit or a miss. `None` alike for an unknown realm or user, an
+    /// unassigned or deleted line, and an account out of scope.
+    pub fn subscriber(
+        &self,
+        username: &str,
+        realm: &str,
+        scope: &AccountScope,
+    ) -> Result<Option<Subscriber>, Error> {
+        let found = self.find_subscriber(username, realm, scope)?;
         let counter = match found {
             Some(_) => &self.lookups.hits,
             None => &self.lookups.misses,
@@ -63,10 +69,19 @@ impl Service {
         Ok(found)
     }
 
-    fn find_subscriber(&self, username: &str, realm: &str) -> Result<Option<Subscriber>, Error> {
+    fn find_subscriber(
+        &self,
+        username: &str,
+        realm: &str,
+        scope: &AccountScope,
+    ) -> Result<Option<Subscriber>, Error> {
         // Realms are DNS names: any case, and a trailing dot, name the same domain.
         let realm = realm.trim_end_matches('.').to_ascii_lowercase();
-        let Some(account) = self.store.account_by_domain(&realm)? else {
+        let Some(account) = self
+            .store
+            .account_by_domain(&realm)?
+            .filter(|account| scope.includes(*account))
+        else {
             return Ok(None);
         };
         let Some((mac, number)) = self.store.line_by_sip_user(account, username)? else {
@@ -85,11 +100,26 @@ impl Service {
         }))
     }
 
-    /// Every assigned line of one account, or of all accounts, ordered by domain and user.
-    pub fn subscribers(&self, account: Option<AccountId>) -> Result<SubscriberList, Error> {
+    /// Every assigned line of one account, or of every account `scope` sees, ordered by
+    /// domain and user. An account out of scope is not found.
+    pub fn subscribers(
+        &self,
+        account: Option<AccountId>,
+        scope: &AccountScope,
+    ) -> Result<SubscriberList, Error> {
         let accounts: Vec<Account> = match account {
-            Some(id) => vec![self.store.account(id)?.ok_or(Error::NotFound("account"))?],
-            None => self.store.accounts(None, usize::MAX)?,
+            Some(id) => vec![
+                self.store
+                    .account(id)?
+                    .filter(|_| scope.includes(id))
+                    .ok_or(Error::NotFound("account"))?,
+            ],
+            None => self
+                .store
+                .accounts(None, usize::MAX)?
+                .into_iter()
+                .filter(|account| scope.includes(account.id))
+                .collect(),
         };
         let mut list = SubscriberList {
             domains: Vec::with_capacity(accounts.len()),

@@ -49,7 +49,7 @@ pub use user_form::{DeviceLineInput, UserInput, UserNumberInput, VoicemailInput}
 pub use users::UserQuery;
 pub use views::{
     AccountView, DeviceView, LineView, NumberView, Page, ProvisioningView, SipView, TokenView,
-    UnclaimedView, UserLineView, UserView,
+    UnclaimedView, UserLineView, UserView, mask_secrets,
 };
 
 /// Digest nonces whose counts are remembered (about 100 bytes each): far more than the
@@ -116,6 +116,8 @@ pub struct Service {
     nonce_counts: credentials::NonceCounts,
     /// Held by the data key rotation in progress.
     rotations: data_key::Rotations,
+    /// When each token was last presented, saved now and then by `save_token_uses`.
+    token_uses: std::sync::Mutex<std::collections::HashMap<crate::domain::TokenId, Timestamp>>,
 }
 
 /// Why a use case was refused or failed.
@@ -202,6 +204,7 @@ impl Service {
             lookups: directory::Lookups::default(),
             nonce_counts: credentials::NonceCounts::new(NONCE_COUNTS),
             rotations: data_key::Rotations::default(),
+            token_uses: std::sync::Mutex::default(),
         }
     }
 

@@ -1374,6 +1374,36 @@ fn tokens_are_shown_once_and_stored_as_digests() {
     assert!(service.delete_token(second.id).is_err());
 }
 
+#[test]
+fn an_expired_token_opens_nothing_and_uses_are_saved_once_a_minute() {
+    let (_dir, service) = service();
+    let later = (now() + jiff::SignedDuration::from_hours(1)).to_string();
+    let token = service
+        .create_token(&from_json(json!({"name": "temp", "expires_at": later})))
+        .unwrap();
+    assert!(service.authenticate_token(&token.token).unwrap().is_some());
+    service.save_token_uses().unwrap();
+    let saved = service.store.token(token.id).unwrap().unwrap().last_used_at;
+    assert!(saved.is_some(), "the use is saved");
+    assert!(service.authenticate_token(&token.token).unwrap().is_some());
+    service.save_token_uses().unwrap();
+    assert_eq!(
+        service.store.token(token.id).unwrap().unwrap().last_used_at,
+        saved,
+        "not rewritten within the minute"
+    );
+    // The expiry passes (made to have passed: tests do not wait).
+    service
+        .store
+        .write(|w| {
+            let mut record = w.token(token.id)?.unwrap();
+            record.expires_at = Some(now() - jiff::SignedDuration::from_secs(1));
+            w.put_token(&record)
+        })
+        .unwrap();
+    assert!(service.authenticate_token(&token.token).unwrap().is_none());
+}
+
 // --- concurrency and durability ----------------------------------------------------------
 
 /// Runs `attempt` on 16 threads at once and returns how many succeeded and the conflicting

@@ -169,6 +169,11 @@ impl Service {
     }
 
     /// Deletes a user: its device lines are freed and its numbers return to the pool.
+    /// The account a user belongs to, if the user exists.
+    pub fn user_account(&self, id: UserId) -> Result<Option<AccountId>, Error> {
+        Ok(self.store.user(id)?.map(|user| user.account))
+    }
+
     pub fn delete_user(&self, id: UserId) -> Result<(), Error> {
         self.store.write(|w| {
             let user = w.user(id)?.ok_or(Error::NotFound("user"))?;

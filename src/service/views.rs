@@ -9,9 +9,9 @@ use serde::Serialize;
 
 use super::Error;
 use crate::domain::{
-    Account, AccountId, AdminLevel, Device, DeviceAuth, Fetch, Line, Mac, NumberingPlan, Registrar,
-    SystemTag, Tag, TokenId, TokenScope, Unclaimed, User, UserId, UserStatus, UserType,
-    app_username,
+    Account, AccountId, AccountScope, AdminLevel, Device, DeviceAuth, Fetch, Line, Mac,
+    NumberingPlan, Registrar, SystemTag, Tag, TokenId, TokenScope, Unclaimed, User, UserId,
+    UserStatus, UserType, app_username,
 };
 use crate::store::Reads;
 
@@ -388,6 +388,12 @@ pub struct TokenView {
     /// `admin` or `registrar`.
     pub scope: TokenScope,
     pub read_only: bool,
+    /// May read secrets; without, they are masked in every answer.
+    pub secrets: bool,
+    pub expires_at: Option<Timestamp>,
+    /// The only accounts the token may see; empty: every account.
+    pub accounts: Vec<AccountId>,
+    pub last_used_at: Option<Timestamp>,
     pub created_at: Timestamp,
 }
 
@@ -396,17 +402,55 @@ impl TokenView {
     pub fn administers(&self) -> bool {
         self.scope.administers(self.read_only)
     }
+
+    /// Whether the token may sign in to the web UI at `now`: it administers every account
+    /// (read-only, account-limited and registrar tokens are for the API) and is live.
+    pub fn opens_web_ui(&self, now: Timestamp) -> bool {
+        self.administers()
+            && self.accounts.is_empty()
+            && self.expires_at.is_none_or(|expiry| now < expiry)
+    }
+
+    /// The accounts the token may see.
+    pub fn account_scope(&self) -> AccountScope {
+        AccountScope::of(&self.accounts)
+    }
 }
 
 impl From<crate::domain::AdminToken> for TokenView {
     fn from(token: crate::domain::AdminToken) -> TokenView {
         TokenView {
+            secrets: token.reads_secrets(),
             id: token.id,
             name: token.name,
             scope: token.scope,
             read_only: token.read_only,
+            expires_at: token.expires_at,
+            accounts: token.accounts,
+            last_used_at: token.last_used_at,
             created_at: token.created_at,
         }
+    }
+}
+
+/// The names of the fields that hold secrets in every view: a view's `password` is one.
+const SECRET_FIELDS: &[&str] = &["password"];
+
+/// Masks every secret of a view as `null`, for whoever lacks the right to read secrets.
+/// New secret fields of views are named `password` (or added to `SECRET_FIELDS`).
+pub fn mask_secrets(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(fields) => {
+            for (name, field) in fields.iter_mut() {
+                if SECRET_FIELDS.contains(&name.as_str()) && !field.is_null() {
+                    *field = serde_json::Value::Null;
+                } else {
+                    mask_secrets(field);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(mask_secrets),
+        _ => {}
     }
 }
 

@@ -10,6 +10,7 @@ mod files;
 mod kamailio;
 mod limits;
 mod phone;
+mod privilege;
 mod register;
 mod registrar;
 mod sealing;

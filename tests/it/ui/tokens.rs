@@ -142,7 +142,9 @@ async fn a_refused_token_form_keeps_its_values_and_shows_each_error() {
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     let html = refused.text();
     assert!(html.contains("id=\"e-name\">must not be empty<"), "{html}");
-    assert!(html.contains("id=\"e-scope\">must be &#39;admin&#39; or &#39;registrar&#39;<"));
+    assert!(html.contains(
+        "id=\"e-scope\">must be &#39;admin&#39;, &#39;read_only&#39; or &#39;registrar&#39;<"
+    ));
     assert!(!html.contains("id=\"new-token\""));
 
     let refused = admin
@@ -317,4 +319,44 @@ async fn only_the_providers_staff_reach_the_token_page() {
         .post("/tokens", &[("name", "asterisk"), ("scope", "registrar")])
         .await;
     assert_eq!(created.status, StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn a_token_session_without_the_secrets_right_sees_passwords_masked() {
+    let app = TestApp::start().await;
+    let acme = app
+        .service()
+        .create_account(&crate::app::input(acme()))
+        .unwrap()
+        .id;
+    app.service()
+        .create_user(
+            acme,
+            &crate::app::input(serde_json::json!({"first_name": "Ada",
+                "device": {"mac": "001565000501", "model": "T46S"}})),
+        )
+        .unwrap();
+    let device = app
+        .service()
+        .device("001565000501".parse().unwrap())
+        .unwrap();
+    let sip_password = device.lines[0].sip.password.clone().unwrap();
+    let no_secrets = app
+        .service()
+        .create_token(&crate::app::input(serde_json::json!({"name": "ops"})))
+        .unwrap();
+
+    let mut masked = signed_in_with(&app, &no_secrets.token).await;
+    let page = masked.get("/devices/001565000501").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains(&device.lines[0].sip.username));
+    assert!(
+        !page.text().contains(&sip_password),
+        "masked without the right"
+    );
+    assert!(!page.text().contains(&device.provisioning.password));
+
+    let mut initial = Visitor::with_token(&app).await;
+    let page = initial.get("/devices/001565000501").await;
+    assert!(page.text().contains(&sip_password), "shown with the right");
 }

@@ -6,12 +6,13 @@ use serde_json::{Value, json};
 
 use super::error::ApiError;
 use super::route::ApiRoute;
+use super::scope::Principal;
 use super::{Call, Reply};
 use super::{input, registrar};
 use crate::domain::{AccountId, Mac, UserId};
 use crate::service::{
     AccountInput, ArmInput, BulkInput, BulkOutcome, ClaimInput, DeviceInput, LineInput,
-    NumberInput, Service, TokenInput, UserInput, UserQuery,
+    NumberInput, Service, TokenInput, UserInput, UserQuery, mask_secrets,
 };
 
 const DEFAULT_LIMIT: usize = 50;
@@ -85,16 +86,30 @@ fn items<T: Serialize>(items: Vec<T>) -> Result<Reply, ApiError> {
     ok(json!({"items": to_value(items)?, "next_cursor": null}))
 }
 
+/// Checks what the caller may see, answers, and masks secrets for a caller without the right.
 pub(crate) fn dispatch(service: &Service, call: Call) -> Result<Reply, ApiError> {
+    call.principal.check(service, &call.route)?;
+    let reply = answer(service, &call)?;
+    Ok(match reply {
+        Reply::Json(status, mut value) if !call.principal.secrets => {
+            mask_secrets(&mut value);
+            Reply::Json(status, value)
+        }
+        other => other,
+    })
+}
+
+fn answer(service: &Service, call: &Call) -> Result<Reply, ApiError> {
     let body = &call.body[..];
     let query = call.query.as_deref();
-    match call.route {
+    let principal = &call.principal;
+    match call.route.clone() {
         ApiRoute::OpenApi => Err(ApiError::NotFound("route".into())),
         ApiRoute::Models => items(service.catalogue().models().map(model).collect()),
         ApiRoute::CreateAccount => {
             created(service.create_account(&input::json::<AccountInput>(body)?)?)
         }
-        ApiRoute::ListAccounts => list_accounts(service, query),
+        ApiRoute::ListAccounts => list_accounts(service, principal, query),
         ApiRoute::GetAccount(account) => ok(service.account(account)?),
         ApiRoute::UpdateAccount(account) => {
             ok(service.update_account(account, &input::json::<AccountInput>(body)?)?)
@@ -155,11 +170,11 @@ pub(crate) fn dispatch(service: &Service, call: Call) -> Result<Reply, ApiError>
         ApiRoute::DeleteToken(token) => no_content(service.delete_token(token)),
         ApiRoute::RotateDataKey => ok(service.rotate_data_key()?),
         ApiRoute::DirectoryLookups => ok(service.directory_lookups()),
-        ApiRoute::Ha1 => registrar::ha1(service, query),
-        ApiRoute::Subscribers => registrar::subscribers(service, query),
-        ApiRoute::FreeSwitchDirectory => registrar::freeswitch(service, body),
+        ApiRoute::Ha1 => registrar::ha1(service, principal, query),
+        ApiRoute::Subscribers => registrar::subscribers(service, principal, query),
+        ApiRoute::FreeSwitchDirectory => registrar::freeswitch(service, principal, body),
         ApiRoute::AsteriskAuths(credential, rows) => {
-            registrar::asterisk(service, body, credential, rows)
+            registrar::asterisk(service, principal, body, credential, rows)
         }
     }
 }
@@ -180,12 +195,19 @@ fn model(model: &crate::vendors::Model) -> Value {
     })
 }
 
-fn list_accounts(service: &Service, query: Option<&str>) -> Result<Reply, ApiError> {
+/// Accounts, those the caller sees.
+fn list_accounts(
+    service: &Service,
+    principal: &Principal,
+    query: Option<&str>,
+) -> Result<Reply, ApiError> {
     let page = input::query::<PageQuery>(query)?;
-    ok(service.accounts(
+    let mut accounts = service.accounts(
         cursor::<u64>(page.cursor.as_deref())?.map(AccountId),
         limit(page.limit)?,
-    )?)
+    )?;
+    accounts.items.retain(|account| principal.sees(account.id));
+    ok(accounts)
 }
 
 fn list_users(

@@ -14,6 +14,7 @@ mod handlers;
 mod input;
 mod registrar;
 mod route;
+mod scope;
 
 use std::sync::Arc;
 
@@ -58,6 +59,8 @@ pub(crate) struct Call {
     pub route: ApiRoute,
     pub body: Bytes,
     pub query: Option<String>,
+    /// Who calls: what they may see.
+    pub principal: scope::Principal,
 }
 
 impl Api {
@@ -90,21 +93,23 @@ impl Api {
     }
 
     async fn answer(&self, request: Request<Incoming>) -> Result<Reply, ApiError> {
-        let route =
-            ApiRoute::parse(request.method(), request.uri().path()).map_err(
-                |error| match error {
-                    RouteError::NotFound => ApiError::NotFound("route".into()),
-                    RouteError::MethodNotAllowed(allowed) => ApiError::MethodNotAllowed(allowed),
-                    RouteError::BadParameter(name, message) => ApiError::invalid(name, message),
-                },
-            )?;
-        let access = route.access();
-        if access == Access::Public {
+        let parsed = ApiRoute::parse(request.method(), request.uri().path());
+        if parsed
+            .as_ref()
+            .is_ok_and(|route| route.access() == Access::Public)
+        {
             let document =
                 serde_json::from_str(OPENAPI).map_err(|e| ApiError::Internal(e.to_string()))?;
             return Ok(Reply::Json(StatusCode::OK, document));
         }
+        // The token first: without one, nothing about the path is said.
         let token = self.authenticate(&request)?;
+        let route = parsed.map_err(|error| match error {
+            RouteError::NotFound => ApiError::NotFound("route".into()),
+            RouteError::MethodNotAllowed(allowed) => ApiError::MethodNotAllowed(allowed),
+            RouteError::BadParameter(name, message) => ApiError::invalid(name, message),
+        })?;
+        let access = route.access();
         authorize(access, request.method(), &token)?;
         let query = request.uri().query().map(str::to_owned);
         let has_body_method = matches!(
@@ -136,7 +141,12 @@ impl Api {
         if !body.is_empty() && (!typed || !has_body_method) {
             return Err(ApiError::UnsupportedMediaType(expected));
         }
-        let call = Call { route, body, query };
+        let call = Call {
+            route,
+            body,
+            query,
+            principal: scope::Principal::from(&token),
+        };
         let service = Arc::clone(&self.service);
         tokio::task::spawn_blocking(move || handlers::dispatch(&service, call))
             .await

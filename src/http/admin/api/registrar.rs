@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use super::error::ApiError;
 use super::route::{AsteriskCredential, AsteriskRows};
+use super::scope::Principal;
 use super::{Reply, input};
 use crate::domain::AccountId;
 use crate::service::{Service, Subscriber, SubscriberList};
@@ -56,7 +57,11 @@ fn text(status: StatusCode, content_type: &'static str, body: String) -> Reply {
 }
 
 /// Kamailio: the 32-hex HA1 (or HA1b) of one line, or 404.
-pub(crate) fn ha1(service: &Service, query: Option<&str>) -> Result<Reply, ApiError> {
+pub(crate) fn ha1(
+    service: &Service,
+    principal: &Principal,
+    query: Option<&str>,
+) -> Result<Reply, ApiError> {
     let query = input::query::<Ha1Query>(query)?;
     let mut refused = std::collections::BTreeMap::new();
     let mut required = |field: &str, value: Option<String>| {
@@ -79,13 +84,15 @@ pub(crate) fn ha1(service: &Service, query: Option<&str>) -> Result<Reply, ApiEr
     let (Some(username), Some(realm), true) = (username, realm, refused.is_empty()) else {
         return Err(ApiError::Invalid(refused));
     };
-    Ok(match service.subscriber(&username, &realm)? {
-        Some(found) => {
-            let hash = if hash_b { found.ha1b } else { found.ha1 };
-            text(StatusCode::OK, TEXT, format!("{hash}\n"))
-        }
-        None => text(StatusCode::NOT_FOUND, TEXT, NOT_FOUND.to_owned()),
-    })
+    Ok(
+        match service.subscriber(&username, &realm, &principal.accounts)? {
+            Some(found) => {
+                let hash = if hash_b { found.ha1b } else { found.ha1 };
+                text(StatusCode::OK, TEXT, format!("{hash}\n"))
+            }
+            None => text(StatusCode::NOT_FOUND, TEXT, NOT_FOUND.to_owned()),
+        },
+    )
 }
 
 /// The fields of a form body, in order (unknown fields are the registrar's business).
@@ -101,14 +108,20 @@ fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
 }
 
 /// FreeSWITCH `mod_xml_curl`: the user's `a1-hash`, or the "not found" result.
-pub(crate) fn freeswitch(service: &Service, body: &[u8]) -> Result<Reply, ApiError> {
+pub(crate) fn freeswitch(
+    service: &Service,
+    principal: &Principal,
+    body: &[u8],
+) -> Result<Reply, ApiError> {
     let fields = form(body)?;
     let found = match (
         field(&fields, "section"),
         field(&fields, "user"),
         field(&fields, "domain"),
     ) {
-        (Some("directory"), Some(user), Some(domain)) => service.subscriber(user, domain)?,
+        (Some("directory"), Some(user), Some(domain)) => {
+            service.subscriber(user, domain, &principal.accounts)?
+        }
         _ => None,
     };
     let document = match found {
@@ -152,6 +165,7 @@ fn xml_escape(text: &str) -> String {
 /// Criteria on other fields match nothing.
 pub(crate) fn asterisk(
     service: &Service,
+    principal: &Principal,
     body: &[u8],
     credential: AsteriskCredential,
     rows: AsteriskRows,
@@ -159,13 +173,16 @@ pub(crate) fn asterisk(
     let criteria = form(body)?;
     let found: Vec<Subscriber> = match (criteria.as_slice(), rows) {
         ([(name, id)], _) if name == "id" => match id.split_once('@') {
-            Some((user, realm)) => service.subscriber(user, realm)?.into_iter().collect(),
+            Some((user, realm)) => service
+                .subscriber(user, realm, &principal.accounts)?
+                .into_iter()
+                .collect(),
             None => Vec::new(),
         },
         ([(name, pattern)], AsteriskRows::Multi) if name == "id LIKE" => {
             match pattern.strip_suffix('%').filter(|p| !p.contains('%')) {
                 Some(prefix) => service
-                    .subscribers(None)?
+                    .subscribers(None, &principal.accounts)?
                     .subscribers
                     .into_iter()
                     .filter(|s| asterisk_id(s).starts_with(prefix))
@@ -214,7 +231,11 @@ fn asterisk_row(found: &Subscriber, credential: AsteriskCredential) -> String {
 }
 
 /// The subscriber rows of one account or all, as JSON, CSV or Kamailio SQL.
-pub(crate) fn subscribers(service: &Service, query: Option<&str>) -> Result<Reply, ApiError> {
+pub(crate) fn subscribers(
+    service: &Service,
+    principal: &Principal,
+    query: Option<&str>,
+) -> Result<Reply, ApiError> {
     let query = input::query::<SubscribersQuery>(query)?;
     let account = query
         .account
@@ -231,7 +252,7 @@ pub(crate) fn subscribers(service: &Service, query: Option<&str>) -> Result<Repl
             "must be 'json', 'csv' or 'kamailio-sql'",
         ));
     }
-    let list = service.subscribers(account)?;
+    let list = service.subscribers(account, &principal.accounts)?;
     Ok(match format {
         "csv" => text(StatusCode::OK, "text/csv; charset=utf-8", csv(&list)),
         "kamailio-sql" => text(StatusCode::OK, "application/sql; charset=utf-8", sql(&list)),

@@ -23,6 +23,9 @@ pub enum Access {
         name: String,
         /// The super admin's own account; `None` for a token.
         home: Option<AccountId>,
+        /// Whether pages show secrets: a super admin's always do, a token's when it has
+        /// the right.
+        secrets: bool,
     },
     /// An admin below super: their own account only.
     AccountAdmin {
@@ -51,6 +54,7 @@ impl Access {
             Some(AdminLevel::Super) => Access::Provider {
                 name,
                 home: Some(user.account),
+                secrets: true,
             },
             Some(level) => Access::AccountAdmin {
                 name,
@@ -121,10 +125,21 @@ impl Access {
         }
     }
 
+    /// Whether the pages show secrets (SIP and provisioning passwords): admins manage phones
+    /// and users their own lines, so they see them; a token session only with the right.
+    pub fn reads_secrets(&self) -> bool {
+        match self {
+            Access::Provider { secrets, .. } => *secrets,
+            Access::AccountAdmin { .. } | Access::SelfService { .. } => true,
+        }
+    }
+
     /// Who is signed in and what the navigation offers, for the page header.
     pub fn who(&self) -> Who {
         let (name, role) = match self {
-            Access::Provider { name, home: None } => (name, "API token".to_owned()),
+            Access::Provider {
+                name, home: None, ..
+            } => (name, "API token".to_owned()),
             Access::Provider { name, .. } => (name, "Super admin".to_owned()),
             Access::AccountAdmin { name, level, .. } => {
                 (name, format!("{} admin", capitalised(level.name())))
@@ -175,6 +190,7 @@ mod tests {
         let provider = Access::Provider {
             name: "ops".into(),
             home: None,
+            secrets: true,
         };
         assert!(provider.sees_account(AccountId(1)) && provider.sees_account(AccountId(2)));
         let standard = admin(AdminLevel::Standard, 1);
@@ -202,6 +218,7 @@ mod tests {
         let provider = Access::Provider {
             name: "ops".into(),
             home: None,
+            secrets: true,
         };
         assert!(provider.may_grant(Role::Admin(AdminLevel::Super)));
         let limited = Access::SelfService {
@@ -220,6 +237,7 @@ mod tests {
         let token = Access::Provider {
             name: "ops".into(),
             home: None,
+            secrets: true,
         };
         assert_eq!(token.who().role, "API token");
     }

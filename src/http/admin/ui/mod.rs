@@ -342,8 +342,9 @@ impl Ui {
                 Principal::Token(id) => Ok(service
                     .tokens()?
                     .into_iter()
-                    .find(|token| token.id == id && token.administers())
+                    .find(|token| token.id == id && token.opens_web_ui(jiff::Timestamp::now()))
                     .map(|token| Access::Provider {
+                        secrets: token.secrets,
                         name: token.name,
                         home: None,
                     })),

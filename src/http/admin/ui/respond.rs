@@ -80,7 +80,15 @@ impl Ui {
                 .account
                 .map(|(id, name)| json!({"id": id, "name": name})),
         };
-        let mut context = match page.context {
+        let mut context = page.context;
+        // A session without the right to read secrets sees them masked, on every page.
+        if call
+            .and_then(|c| c.access.as_ref())
+            .is_some_and(|access| !access.reads_secrets())
+        {
+            crate::service::mask_secrets(&mut context);
+        }
+        let mut context = match context {
             Value::Object(map) => map,
             _ => serde_json::Map::new(),
         };

@@ -48,9 +48,12 @@ impl Ui {
                 let token = self
                     .run(move |s| s.authenticate_token(token.trim()))
                     .await?;
-                if token.as_ref().is_some_and(|t| !t.administers()) {
-                    let message = "This token cannot sign in: read-only and registrar tokens \
-                                   are for the API only.";
+                if token
+                    .as_ref()
+                    .is_some_and(|t| !t.opens_web_ui(jiff::Timestamp::now()))
+                {
+                    let message = "This token cannot sign in: read-only, account-limited and \
+                                   registrar tokens are for the API only.";
                     return Ok(Reply::Page(
                         sign_in_page(&login, Some(message)).status(StatusCode::FORBIDDEN),
                     ));

@@ -19,6 +19,9 @@ use crate::service::{NewToken, TokenInput};
 /// Where the registrar directory's HA1 lookup is, under the admin listener's base.
 const HA1_PATH: &str = "/registrar/v1/ha1";
 
+/// Most accounts the form offers to limit a token to.
+const ACCOUNTS_LISTED: usize = 500;
+
 /// Shown in place of the admin listener's base when the server does not know a usable one.
 const PLACEHOLDER_BASE: &str = "https://sipprov-host:8081";
 
@@ -39,9 +42,21 @@ impl Ui {
         errors: BTreeMap<String, String>,
         created: Option<NewToken>,
     ) -> Result<Page, Failure> {
-        let (tokens, lookups) = self
-            .run(|s| Ok((s.tokens()?, s.directory_lookups())))
+        let (tokens, lookups, accounts) = self
+            .run(|s| {
+                Ok((
+                    s.tokens()?,
+                    s.directory_lookups(),
+                    s.accounts(None, ACCOUNTS_LISTED)?.items,
+                ))
+            })
             .await?;
+        let accounts: Vec<Value> = accounts
+            .iter()
+            .map(|a| json!({"id": a.id, "name": a.name, "domain": a.domain}))
+            .collect();
+        // A refused form keeps the accounts it named.
+        let chosen: Vec<String> = call.form.all("accounts");
         let own = own_token(call);
         let tokens: Vec<Value> = tokens
             .iter()
@@ -60,6 +75,8 @@ impl Ui {
             "API tokens",
             json!({
                 "tokens": tokens,
+                "accounts": accounts,
+                "chosen_accounts": chosen,
                 "lookups": {"hits": lookups.hits, "misses": lookups.misses},
                 "form": {"values": values, "errors": errors},
                 "created": created.as_ref().map(json),
@@ -74,12 +91,36 @@ impl Ui {
     /// comes back `422` with the typed values and each error by its field.
     pub(super) async fn create_token(&self, call: &Call) -> Result<Reply, Failure> {
         call.provider()?;
+        let mut invalid = crate::domain::Invalid::new();
+        let accounts: Vec<u64> = call
+            .form
+            .all("accounts")
+            .iter()
+            .filter(|id| !id.is_empty())
+            .filter_map(|id| match id.parse() {
+                Ok(id) => Some(id),
+                Err(_) => {
+                    invalid.add("accounts", "must be account ids");
+                    None
+                }
+            })
+            .collect();
         let input = TokenInput {
             name: Some(call.form.text("name").to_owned()),
             // Like the API: no scope is an admin token.
             scope: call.form.filled("scope"),
             read_only: Some(call.form.checked("read_only")),
+            secrets: Some(call.form.checked("secrets")),
+            expires_at: call.form.filled("expires_at"),
+            accounts: Some(accounts),
         };
+        if !invalid.is_empty() {
+            let errors = refusals(Failure::Service(crate::service::Error::Invalid(invalid)))?;
+            let page = self
+                .tokens_page(call, call.form.values(), errors, None)
+                .await?;
+            return Ok(Reply::Page(page.status(StatusCode::UNPROCESSABLE_ENTITY)));
+        }
         match self.run(move |s| s.create_token(&input)).await {
             Ok(token) => {
                 let page = self
