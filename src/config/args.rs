@@ -104,6 +104,14 @@ pub struct ServeArgs {
         help_heading = "Limits"
     )]
     pub max_connections: Option<usize>,
+    /// Requests served on one connection before it is closed [default: 1000]
+    #[arg(
+        long,
+        env = "SIPPROV_MAX_REQUESTS_PER_CONNECTION",
+        value_name = "N",
+        help_heading = "Limits"
+    )]
+    pub max_requests_per_connection: Option<usize>,
     /// Largest request head in bytes [default: 16384]
     #[arg(
         long,

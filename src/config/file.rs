@@ -39,6 +39,7 @@ pub(super) struct FileLimits {
     pub(super) tls_handshake_timeout: Option<HumanDuration>,
     pub(super) shutdown_grace: Option<HumanDuration>,
     pub(super) max_connections: Option<usize>,
+    pub(super) max_requests_per_connection: Option<usize>,
     pub(super) max_header_bytes: Option<usize>,
     pub(super) max_body_bytes: Option<usize>,
 }

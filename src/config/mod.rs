@@ -155,6 +155,10 @@ impl Config {
             ),
             max_connections: (args.max_connections.or(file.limits.max_connections))
                 .unwrap_or(default.limits.max_connections),
+            max_requests_per_connection: (args
+                .max_requests_per_connection
+                .or(file.limits.max_requests_per_connection))
+            .unwrap_or(default.limits.max_requests_per_connection),
             max_header_bytes: (args.max_header_bytes.or(file.limits.max_header_bytes))
                 .unwrap_or(default.limits.max_header_bytes),
             max_body_bytes: (args.max_body_bytes.or(file.limits.max_body_bytes))
@@ -271,6 +275,12 @@ impl Config {
             (1..=1_000_000).contains(&limits.max_connections),
             "limits.max_connections",
             "--max-connections",
+            "must be between 1 and 1000000",
+        )?;
+        check(
+            (1..=1_000_000).contains(&limits.max_requests_per_connection),
+            "limits.max_requests_per_connection",
+            "--max-requests-per-connection",
             "must be between 1 and 1000000",
         )?;
         check(

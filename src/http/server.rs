@@ -11,10 +11,12 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::{Request, Response};
+use http::header::CONNECTION;
+use http::{HeaderValue, Request, Response};
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -71,6 +73,9 @@ pub struct Limits {
     pub shutdown_grace: Duration,
     /// Open connections at most; past it, a new connection is closed as soon as accepted.
     pub max_connections: usize,
+    /// Requests served on one connection at most: the answer to the last one says
+    /// `Connection: close`, so a client cannot pipeline without end on one connection.
+    pub max_requests_per_connection: usize,
     /// Largest request head (request line and headers) in bytes; a larger one gets
     /// `431 Request Header Fields Too Large` and the connection is closed.
     pub max_header_bytes: usize,
@@ -87,6 +92,7 @@ impl Default for Limits {
             tls_handshake_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(10),
             max_connections: 10_000,
+            max_requests_per_connection: 1000,
             max_header_bytes: 16 * 1024,
             max_body_bytes: 1024 * 1024,
         }
@@ -238,13 +244,22 @@ impl<H: Handler> Connection<H> {
         let io = TokioIo::new(Watched::new(io, Arc::clone(&deadlines)));
         let handler = self.handler;
         let service_deadlines = Arc::clone(&deadlines);
+        let served = Arc::new(AtomicUsize::new(0));
         let service = service_fn(move |request| {
             service_deadlines.request_started();
             let handler = Arc::clone(&handler);
             let deadlines = Arc::clone(&service_deadlines);
             let peer = peer.clone();
+            let last =
+                served.fetch_add(1, Ordering::Relaxed) + 1 >= limits.max_requests_per_connection;
             async move {
-                let response = respond(&*handler, request, peer).await;
+                let mut response = respond(&*handler, request, peer).await;
+                if last {
+                    // hyper closes the connection once this answer is written.
+                    response
+                        .headers_mut()
+                        .insert(CONNECTION, HeaderValue::from_static("close"));
+                }
                 deadlines.request_finished();
                 Ok::<_, Infallible>(response)
             }

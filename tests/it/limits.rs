@@ -197,3 +197,23 @@ async fn connections_over_the_cap_are_closed_at_once() {
     let response = connection.send(RequestSpec::get("/peer")).await.unwrap();
     assert_eq!(response.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_connection_serves_a_bounded_number_of_requests() {
+    let limits = Limits {
+        max_requests_per_connection: 3,
+        ..quick_limits()
+    };
+    let server = TestServer::start_plain(limits).await;
+    let mut stream = TcpStream::connect(server.address).await.unwrap();
+    let pipelined = "GET /peer HTTP/1.1\r\nHost: x\r\n\r\n".repeat(10);
+    stream.write_all(pipelined.as_bytes()).await.unwrap();
+    let (received, _) = read_until_closed(&mut stream, Duration::from_secs(5)).await;
+    let text = String::from_utf8_lossy(&received).to_ascii_lowercase();
+    assert_eq!(text.matches("http/1.1 200 ok").count(), 3, "{text}");
+    assert_eq!(
+        text.matches("connection: close").count(),
+        1,
+        "the third says so"
+    );
+}
