@@ -7,26 +7,11 @@ use serde_json::{Value, json};
 use sipprov::domain::AccountId;
 
 use crate::app::{TestApp, acme, input};
-use crate::registrar::send;
+use crate::registrar::{send, token_by};
 
 /// A token made through the API with `body`; its secret.
 async fn token(app: &TestApp, body: Value) -> String {
     token_by(app, &app.token(), body).await
-}
-
-/// A token made through the API by `admin` with `body`; its secret.
-async fn token_by(app: &TestApp, admin: &str, body: Value) -> String {
-    let created = send(
-        app,
-        Some(admin),
-        Method::POST,
-        "/api/v1/tokens",
-        Some(("application/json", body.to_string())),
-    )
-    .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
-    let created: Value = serde_json::from_slice(&created.body).unwrap();
-    created["token"].as_str().unwrap().to_owned()
 }
 
 async fn get(app: &TestApp, token: &str, path: &str) -> (StatusCode, Value) {

@@ -36,9 +36,14 @@ pub async fn send(
 pub async fn token(app: &TestApp, scope: &str, read_only: bool) -> String {
     let body =
         json!({"name": format!("{scope}-{read_only}"), "scope": scope, "read_only": read_only});
+    token_by(app, &app.token(), body).await
+}
+
+/// A token made through the API by `admin` with `body` (`POST /api/v1/tokens`); its secret.
+pub async fn token_by(app: &TestApp, admin: &str, body: Value) -> String {
     let created = send(
         app,
-        Some(&app.token()),
+        Some(admin),
         Method::POST,
         "/api/v1/tokens",
         Some(("application/json", body.to_string())),
@@ -46,7 +51,13 @@ pub async fn token(app: &TestApp, scope: &str, read_only: bool) -> String {
     .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
     let created: Value = serde_json::from_slice(&created.body).unwrap();
-    assert_eq!(created["scope"], scope);
+    assert_eq!(
+        created["scope"],
+        body["scope"]
+            .as_str()
+            .unwrap_or("admin")
+            .replace("read_only", "admin")
+    );
     created["token"].as_str().unwrap().to_owned()
 }
 

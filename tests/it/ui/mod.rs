@@ -38,9 +38,15 @@ impl Visitor {
         visitor
     }
 
+    /// A visitor signed in with the first admin token.
     pub async fn with_token(app: &TestApp) -> Visitor {
+        Visitor::with_token_secret(app, &app.token()).await
+    }
+
+    /// A visitor signed in with `token`.
+    pub async fn with_token_secret(app: &TestApp, token: &str) -> Visitor {
         let mut visitor = Visitor::new(app).await;
-        let signed_in = visitor.post("/signin", &[("token", &app.token())]).await;
+        let signed_in = visitor.post("/signin", &[("token", token)]).await;
         assert_eq!(
             signed_in.status,
             StatusCode::SEE_OTHER,

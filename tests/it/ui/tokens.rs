@@ -40,20 +40,6 @@ fn token_id(app: &TestApp, name: &str) -> TokenId {
     tokens.iter().find(|t| t.name == name).expect(name).id
 }
 
-/// A new session signed in with `token`.
-async fn signed_in_with(app: &TestApp, token: &str) -> Visitor {
-    let mut visitor = Visitor::new(app).await;
-    let signed_in = visitor.post("/signin", &[("token", token)]).await;
-    assert_eq!(
-        signed_in.status,
-        StatusCode::SEE_OTHER,
-        "{}",
-        signed_in.text()
-    );
-    visitor.get(location(&signed_in)).await;
-    visitor
-}
-
 #[tokio::test]
 async fn a_registrar_token_is_shown_once_reads_the_directory_and_is_revoked() {
     let app = TestApp::start_with(|config| {
@@ -228,8 +214,8 @@ async fn revoking_the_sessions_own_token_signs_out_every_session_of_it() {
     let id = token_id(&app, "deputy");
     let initial = token_id(&app, "initial");
 
-    let mut first = signed_in_with(&app, &deputy).await;
-    let mut second = signed_in_with(&app, &deputy).await;
+    let mut first = Visitor::with_token_secret(&app, &deputy).await;
+    let mut second = Visitor::with_token_secret(&app, &deputy).await;
     let list = first.get("/tokens").await.text().into_owned();
     assert!(row(&list, id).contains("this session"));
     assert!(!row(&list, initial).contains("this session"));
@@ -346,7 +332,7 @@ async fn a_token_session_without_the_secrets_right_sees_passwords_masked() {
         .create_token(&crate::app::input(serde_json::json!({"name": "ops"})))
         .unwrap();
 
-    let mut masked = signed_in_with(&app, &no_secrets.token).await;
+    let mut masked = Visitor::with_token_secret(&app, &no_secrets.token).await;
     let page = masked.get("/devices/001565000501").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.text().contains(&device.lines[0].sip.username));
