@@ -10,7 +10,9 @@
 //! `GET /registrar/v1/ha1?username=U&realm=R` for `--seconds` after `--warmup` seconds:
 //! U/R a random seeded line, or (one lookup in ten) an unknown user that must get 404.
 //! Every 200 body is compared with MD5(user:realm:password), the password taken from the
-//! line view `create_user` returned, so a broken server cannot pass for a fast one.
+//! line view `create_user` returned, so a broken server cannot pass for a fast one. A
+//! connection the server ends after its per-connection request limit (`Connection: close`)
+//! is reopened, as a registrar's HTTP client does; reconnections are counted, not errors.
 //!
 //! Prints one markdown table row per run (`--runs`, each on a freshly started server over
 //! the same data): lines, connections, lookups/s, latency p50/p99/max, errors, server CPU
@@ -315,22 +317,33 @@ impl Plan {
         connection: &mut Connection,
         path: &str,
         expected: Option<&str>,
-    ) -> Result<u16, String> {
+    ) -> Result<Answer, String> {
         let request = RequestSpec::get(path).header("Authorization", self.authorization.as_str());
         let response = connection
             .send(request)
             .await
             .map_err(|e| format!("{e:#}"))?;
         let body = response.text();
+        // The server ends a connection after so many requests, as its answer says.
+        let last = response
+            .headers
+            .get("connection")
+            .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"close"));
         match (response.status.as_u16(), expected) {
-            (200, Some(expected)) if body == expected => Ok(200),
-            (404, None) if body == "not found\n" => Ok(404),
+            (200, Some(expected)) if body == expected => Ok(Answer { found: true, last }),
+            (404, None) if body == "not found\n" => Ok(Answer { found: false, last }),
             (status, _) => Err(format!(
                 "GET {path}: {status} {body:?}, expected {}",
                 expected.map_or("404".into(), |e| format!("200 {e:?}"))
             )),
         }
     }
+}
+
+/// A right answer: a 200 with the line's hash or a 404, and whether it closes the connection.
+struct Answer {
+    found: bool,
+    last: bool,
 }
 
 /// splitmix64: cheap, and good enough to pick lines.
@@ -352,6 +365,8 @@ struct Tally {
     not_found: u64,
     errors: u64,
     first_error: Option<String>,
+    /// Connections the server closed after its per-connection request limit, reopened.
+    reconnections: u64,
     /// Microseconds, of the lookups answered inside the measured window.
     latencies: Vec<u32>,
 }
@@ -385,13 +400,18 @@ async fn connection_loop(
         let (path, expected) = plan.pick(&mut random);
         let started = Instant::now();
         let result = plan.lookup(open, path, expected).await;
+        if result.as_ref().is_ok_and(|answer| answer.last) {
+            // As a registrar's HTTP client does: open a new connection for the next one.
+            connection = None;
+            tally.reconnections += 1;
+        }
         let counted = started >= measured && Instant::now() <= end;
         if !counted {
             continue;
         }
         match result {
-            Ok(status) => {
-                if status == 200 {
+            Ok(answer) => {
+                if answer.found {
                     tally.found += 1;
                 } else {
                     tally.not_found += 1;
@@ -475,6 +495,7 @@ async fn run(options: &Options, dir: &Path, plan: &mut Arc<Plan>) -> anyhow::Res
         total.found += tally.found;
         total.not_found += tally.not_found;
         total.errors += tally.errors;
+        total.reconnections += tally.reconnections;
         if total.first_error.is_none() {
             total.first_error = tally.first_error;
         }
@@ -492,10 +513,12 @@ async fn run(options: &Options, dir: &Path, plan: &mut Arc<Plan>) -> anyhow::Res
     total.latencies.sort_unstable();
     let latencies = &total.latencies;
     eprintln!(
-        "  {} found, {} not found, {} errors; load generator CPU {} µs per lookup",
+        "  {} found, {} not found, {} errors, {} reconnections (Connection: close); \
+         load generator CPU {} µs per lookup",
         total.found,
         total.not_found,
         total.errors,
+        total.reconnections,
         per_lookup(own_cpu)
     );
     if let (Some(machine), Some(server), Some(own)) = (machine, server_cpu, own_cpu) {
