@@ -20,8 +20,15 @@
 //!
 //!     scripts/bench directory --lines 100000 --connections 32 --seconds 10 --runs 3
 //!
+//! 32 connections by default: a registrar's HTTP client keeps one per worker process
+//! (Kamailio's `http_client`), and 32 workers is a large registrar. On two cores the
+//! throughput is the same from 4 to 32 connections; more only queue, and latency grows with
+//! them (p50 ≈ connections / throughput).
+//!
 //! The load generator (one thread) runs on the same machine as the server and competes for
-//! its cores: the figures are a floor for the server, not a ceiling.
+//! its cores: the figures are a floor for the server, not a ceiling. Each run also says how
+//! busy the cores were with anything else; `--wait-idle` waits for an idle machine before
+//! each run.
 
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader};
@@ -47,6 +54,8 @@ struct Options {
     seconds: f64,
     warmup: f64,
     runs: usize,
+    /// Before each run, wait until other processes leave the cores alone.
+    wait_idle: bool,
     per_account: usize,
     lines_per_device: usize,
     /// The server's `SIPPROV_LOG`.
@@ -61,6 +70,7 @@ fn options() -> anyhow::Result<Options> {
         seconds: 10.0,
         warmup: 2.0,
         runs: 1,
+        wait_idle: false,
         per_account: 1000,
         lines_per_device: 1,
         log: "warn,sipprov::app=info".into(),
@@ -75,13 +85,14 @@ fn options() -> anyhow::Result<Options> {
             "--seconds" => options.seconds = value()?.parse()?,
             "--warmup" => options.warmup = value()?.parse()?,
             "--runs" => options.runs = value()?.parse()?,
+            "--wait-idle" => options.wait_idle = true,
             "--per-account" => options.per_account = value()?.parse()?,
             "--lines-per-device" => options.lines_per_device = value()?.parse()?,
             "--log" => options.log = value()?,
             "--server" => options.server = value()?.into(),
             other => bail!(
                 "unknown argument {other} (use --lines N --connections C --seconds S \
-                 --warmup S --runs R --per-account N --lines-per-device 1..16 --log FILTER \
+                 --warmup S --runs R --wait-idle --per-account N --lines-per-device 1..16 --log FILTER \
                  --server PATH)"
             ),
         }
@@ -266,6 +277,26 @@ fn machine_busy_seconds() -> Option<f64> {
         .filter_map(|&i| ticks.get(i))
         .sum();
     Some(busy / 100.0)
+}
+
+/// Waits (10 minutes at most) until the machine has been idle for 3 s — under a tenth of
+/// a core busy — so that other work does not pass for the server's slowness.
+fn wait_idle() {
+    let started = Instant::now();
+    loop {
+        let before = machine_busy_seconds();
+        std::thread::sleep(Duration::from_secs(3));
+        let busy = machine_busy_seconds()
+            .zip(before)
+            .map_or(0.0, |(after, before)| (after - before) / 3.0);
+        if busy < 0.1 || started.elapsed() > Duration::from_secs(600) {
+            eprintln!(
+                "  waited {:.0} s for the machine to be idle ({busy:.2} cores busy)",
+                started.elapsed().as_secs_f64()
+            );
+            return;
+        }
+    }
 }
 
 fn peak_rss_kib(pid: u32) -> Option<u64> {
@@ -593,6 +624,9 @@ async fn main() -> anyhow::Result<()> {
             "run {n}/{}: {} connections, {} s warm-up, {} s measured…",
             options.runs, options.connections, options.warmup, options.seconds
         );
+        if options.wait_idle {
+            wait_idle();
+        }
         let row = run(&options, dir.path(), &mut plan).await?;
         println!("{row}");
     }
