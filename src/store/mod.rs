@@ -124,7 +124,10 @@ impl Store {
     pub fn open(dir: &Path, keys: DataKeys) -> Result<Store, StoreError> {
         let db = sled::Config::new()
             .path(dir)
-            .cache_capacity(64 * 1024 * 1024)
+            // A ceiling, not an allocation: memory grows with what is read. Large enough
+            // that 100,000 lines' records stay in memory (the registrar directory then never
+            // reads the file: 20 % less CPU per lookup, measured with scripts/bench).
+            .cache_capacity(1024 * 1024 * 1024)
             .flush_every_ms(Some(500))
             .open()
             .map_err(|error| {

@@ -342,18 +342,21 @@ impl ApiRoute {
 }
 
 /// Matches a template against path segments, capturing the placeholders' values.
+/// Every request is matched against every template until one fits, so this allocates
+/// nothing for a template that does not.
 fn capture<'a>(template: &'a str, segments: &[&'a str]) -> Option<Params<'a>> {
-    let parts: Vec<&str> = template.split('/').skip(1).collect();
-    if parts.len() != segments.len() {
-        return None;
-    }
+    let mut parts = template.split('/').skip(1);
     let mut captures = Vec::new();
-    for (part, segment) in parts.iter().zip(segments) {
+    for segment in segments {
+        let part = parts.next()?;
         match part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
             Some(name) => captures.push((name, *segment)),
-            None if part == segment => {}
+            None if part == *segment => {}
             None => return None,
         }
+    }
+    if parts.next().is_some() {
+        return None;
     }
     Some(Params(captures))
 }
