@@ -15,7 +15,19 @@ use super::locale::{Language, TimeZone};
 use super::text::line_of_text;
 
 /// Identifies an account; assigned by the store, never reused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(transparent)]
 pub struct AccountId(pub u64);
 
@@ -86,7 +98,7 @@ pub struct ProvisioningCredentials {
 }
 
 /// The SIP registrar an account's phones register with.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Registrar {
     /// A DNS name or IP address.
     pub host: String,
@@ -94,7 +106,7 @@ pub struct Registrar {
     pub transport: Transport,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Transport {
     Udp,

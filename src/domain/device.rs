@@ -127,9 +127,12 @@ pub fn line_number(
 }
 
 /// One fetch of a phone, as recorded in the audit and the device's last-seen record.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Fetch {
+    #[schema(value_type = String, format = DateTime)]
     pub at: Timestamp,
+    /// The address the request came from.
+    #[schema(value_type = String, example = "192.0.2.10")]
     pub address: IpAddr,
     /// The file asked for, as named in the request.
     pub file: String,
@@ -140,7 +143,7 @@ pub struct Fetch {
 }
 
 /// How a fetch ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FetchOutcome {
     /// Served to a device presenting valid credentials.
@@ -165,11 +168,15 @@ impl FetchOutcome {
 }
 
 /// A device that asked for its file without being registered.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Unclaimed {
     pub mac: Mac,
+    #[schema(value_type = String, format = DateTime)]
     pub first_seen: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
     pub last_seen: Timestamp,
+    /// The address of the last request.
+    #[schema(value_type = String, example = "192.0.2.10")]
     pub address: IpAddr,
     pub user_agent: Option<String>,
     pub model: Option<String>,

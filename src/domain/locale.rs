@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::ParseError;
 
 /// Language of the telephone user interface prompts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Language {
     En,

@@ -16,7 +16,19 @@ use super::phone_number::E164;
 use super::text::Tag;
 
 /// Identifies a user; assigned by the store, never reused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(transparent)]
 pub struct UserId(pub u64);
 
@@ -110,7 +122,7 @@ pub fn system_tags(has_email: bool, has_pin: bool, has_password: bool) -> Vec<Sy
 }
 
 /// What a user is: a person, or a resource that handles calls.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum UserType {
     Person,
@@ -166,7 +178,7 @@ impl FromStr for UserType {
 }
 
 /// The licence a user is on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum FeaturePlan {
     Standard,
@@ -212,7 +224,9 @@ impl FromStr for FeaturePlan {
 }
 
 /// Admin levels, highest first; an admin may only create admins at or below their level.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum AdminLevel {
     Basic,
@@ -324,7 +338,7 @@ impl Role {
 }
 
 /// Whether a user is an active person or a placeholder from a bulk order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum UserStatus {
     Active,
@@ -333,7 +347,7 @@ pub enum UserStatus {
 }
 
 /// Tags the system derives from what a user is missing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SystemTag {
     New,

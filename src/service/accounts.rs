@@ -1,6 +1,7 @@
 //! Accounts: create, read, list, update, delete (refused while it owns users or devices).
 
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use super::views::{AccountView, Page};
 use super::{Error, Service, now};
@@ -13,25 +14,49 @@ use crate::secret;
 use crate::store::{IdKind, Reads, Write};
 
 /// `POST /api/v1/accounts` and `PATCH /api/v1/accounts/{id}`: on update, fields left out
-/// keep their value; `numbers`, when given, is the whole pool.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// (or `null`) keep their value; `numbers`, when given, is the whole pool.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccountInput {
+    /// Required on creation.
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$",
+        example = "Acme"
+    )]
     pub name: Option<String>,
+    /// The SIP domain (realm), unique; required on creation. It cannot change once the
+    /// account has users or devices.
+    #[schema(min_length = 1, example = "acme.sip.example.com")]
     pub domain: Option<String>,
+    /// The account group name; needed before users can be created. An empty string clears it.
+    #[schema(max_length = 64, example = "acme")]
     pub group_name: Option<String>,
+    /// Required on creation.
     pub registrar: Option<RegistrarInput>,
-    /// Where phones turn when the registrar does not answer; `null` removes it.
+    /// Where phones turn when the registrar does not answer (Yealink sip_server.2 /
+    /// outbound_proxy.2); `null` removes it.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<RegistrarInput>)]
     pub backup_registrar: Option<Option<RegistrarInput>>,
     pub numbering: Option<NumberingInput>,
+    #[schema(value_type = Option<crate::domain::Language>)]
     pub language: Option<String>,
+    #[schema(value_type = Option<crate::domain::TimeZone>)]
     pub time_zone: Option<String>,
     pub calling_plans: Option<Vec<String>>,
+    /// One of `calling_plans`; an empty string clears it.
     pub default_calling_plan: Option<String>,
+    /// The whole pool of numbers.
     pub numbers: Option<Vec<NumberInput>>,
     /// `per_device` (default) or `account`.
+    #[schema(schema_with = device_auth_input)]
     pub device_auth: Option<String>,
+}
+
+fn device_auth_input() -> utoipa::openapi::Object {
+    super::schema::one_of(&["per_device", "account"], true)
 }
 
 /// A field that may be given as `null` (`Some(None)`) or left out (`None`).
@@ -43,31 +68,50 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+/// Where phones send their REGISTERs. Phones register as user@domain (the account's SIP
+/// domain, the realm); a registrar whose host is not the domain becomes their outbound
+/// proxy. Fields left out keep their value (on creation: port 5060, or 5061 for TLS, and
+/// UDP).
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegistrarInput {
+    /// A DNS name or an IP address; required on creation.
+    #[schema(min_length = 1, example = "sip.example.com")]
     pub host: Option<String>,
+    #[schema(minimum = 1, maximum = 65535)]
     pub port: Option<u16>,
+    #[schema(value_type = Option<crate::domain::Transport>)]
     pub transport: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+/// The extensions of the account: their length and the ranges they are taken from.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NumberingInput {
+    /// Digits of the shortest extension (1–10).
+    #[schema(minimum = 1, maximum = 10)]
     pub min_length: Option<u8>,
+    /// Digits of the longest extension (1–10, at least `min_length`).
+    #[schema(minimum = 1, maximum = 10)]
     pub max_length: Option<u8>,
+    #[schema(example = json!(["100-899"]))]
     pub ranges: Option<Vec<String>>,
+    #[schema(example = json!(["900-999"]))]
     pub reserved: Option<Vec<String>>,
 }
 
 /// A pool number: `"+15145550100"`, or `{"number": "+33123456789", "area_code": "1"}`
 /// where the area code cannot be read off the number.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(untagged, deny_unknown_fields)]
 pub enum NumberInput {
+    /// E.164, e.g. +15145550100 (NANP numbers are filed under their area code).
+    #[schema(value_type = crate::domain::E164)]
     Number(String),
     Filed {
+        #[schema(min_length = 1, example = "+33123456789")]
         number: String,
+        #[schema(min_length = 1, max_length = 5, example = "1")]
         area_code: Option<String>,
     },
 }

@@ -2,6 +2,7 @@
 //! number each when an area code is given), confirmed from an order summary first.
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::numbers;
 use super::views::UserView;
@@ -16,12 +17,16 @@ use crate::store::{IdKind, Reads, Write};
 pub const MAX_QUANTITY: u32 = 500;
 
 /// `POST /api/v1/accounts/{id}/users/bulk`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BulkInput {
+    #[schema(required = true, nullable = false, minimum = 1, maximum = 500)]
     pub quantity: Option<u32>,
+    /// Each user also gets the lowest free number of the pool filed under this area code.
+    #[schema(min_length = 1, max_length = 5, example = "514")]
     pub area_code: Option<String>,
     /// The device model ordered for each user.
+    #[schema(min_length = 1, example = "T46S")]
     pub model: Option<String>,
     /// Return the order summary and write nothing.
     #[serde(default)]
@@ -29,7 +34,7 @@ pub struct BulkInput {
 }
 
 /// What a bulk order would create, and why it cannot when it cannot.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct OrderSummary {
     pub quantity: u32,
     pub extensions: Vec<String>,
@@ -42,7 +47,7 @@ pub struct OrderSummary {
 }
 
 /// A dry run's summary, or the placeholders created.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(untagged)]
 pub enum BulkOutcome {
     Summary(OrderSummary),

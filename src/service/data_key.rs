@@ -4,11 +4,12 @@
 use std::sync::Mutex;
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::{Error, Service};
 
 /// What a rotation did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct KeyRotation {
     /// The id of the key that now seals the database.
     pub key_id: u8,

@@ -4,6 +4,7 @@
 use ipnet::IpNet;
 use jiff::SignedDuration;
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use super::views::{DeviceView, Page, UnclaimedView};
 use super::{Error, Service, now};
@@ -15,31 +16,56 @@ use crate::store::{Reads, Write};
 use crate::vendors::Model;
 
 /// `POST /api/v1/accounts/{id}/devices`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeviceInput {
+    /// In any notation: `001565aabbcc`, `00:15:65:aa:bb:cc`, `00-15-65-aa-bb-cc`, `0015.65aa.bbcc`.
+    #[schema(
+        required = true,
+        nullable = false,
+        min_length = 1,
+        example = "00:15:65:aa:bb:cc"
+    )]
     pub mac: Option<String>,
+    /// A model of the catalogue (`GET /api/v1/models`).
+    #[schema(required = true, nullable = false, min_length = 1, example = "T46S")]
     pub model: Option<String>,
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub label: Option<String>,
 }
 
 /// `POST /api/v1/devices/{mac}/arm`: re-open the hand-off window (a factory-reset phone).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ArmInput {
     /// Window length in hours; the server's default when left out.
+    #[schema(minimum = 1, maximum = 720)]
     pub hours: Option<u32>,
-    /// Networks the unauthenticated fetch must come from; the server's default when left out.
+    /// Networks the unauthenticated fetch must come from (CIDR); the server's default when
+    /// left out.
+    #[schema(example = json!(["192.0.2.0/24"]))]
     pub networks: Option<Vec<String>>,
 }
 
 /// `POST /api/v1/unclaimed/{mac}/claim`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClaimInput {
+    /// The account the device joins.
+    #[schema(required = true, nullable = false)]
     pub account: Option<u64>,
     /// Needed when the device's User-Agent did not name a catalogue model.
+    #[schema(min_length = 1, example = "T46S")]
     pub model: Option<String>,
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub label: Option<String>,
 }
 

@@ -10,13 +10,14 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::{Error, Service};
 use crate::domain::{Account, AccountId, AccountScope};
 use crate::store::Reads;
 
-/// One assigned line as a registrar sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One assigned line as a registrar sees it: never a password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Subscriber {
     /// The SIP user name (the Digest user name).
     pub username: String,
@@ -30,7 +31,7 @@ pub struct Subscriber {
 
 /// The rows of an export, with every domain it covers — also those without an assigned
 /// line, so that a registrar replacing the rows of these domains forgets removed lines.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct SubscriberList {
     pub domains: Vec<String>,
     pub subscribers: Vec<Subscriber>,
@@ -44,7 +45,7 @@ pub(crate) struct Lookups {
 }
 
 /// `GET /api/v1/registrar/lookups`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 pub struct LookupCounts {
     pub hits: u64,
     pub misses: u64,

@@ -1,6 +1,7 @@
 //! Lines: bind a user to a device line with SIP credentials; rename, rotate, unassign.
 
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use super::views::LineView;
 use super::{Error, Service};
@@ -12,14 +13,23 @@ use crate::secret;
 use crate::store::{Reads, Write};
 
 /// `PUT /api/v1/devices/{mac}/lines/{n}` and `POST /api/v1/devices/{mac}/lines`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LineInput {
+    /// The user (an active person of the device's account).
+    #[schema(required = true, nullable = false)]
     pub user: Option<u64>,
     /// Shown on the phone; the user's name (else extension) when left out.
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub name: Option<String>,
     /// Supplied SIP credentials; generated when left out.
+    #[schema(min_length = 1, max_length = 64)]
     pub sip_username: Option<String>,
+    #[schema(min_length = 12, max_length = 128, format = Password)]
     pub sip_password: Option<String>,
 }
 

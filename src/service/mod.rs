@@ -18,6 +18,7 @@ mod lines;
 mod numbers;
 mod portal;
 mod provisioning;
+pub(crate) mod schema;
 mod tokens;
 mod user_form;
 mod users;

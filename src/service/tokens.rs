@@ -3,6 +3,7 @@
 
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::views::TokenView;
 use super::{Error, Service, now};
@@ -11,12 +12,22 @@ use crate::secret;
 use crate::store::{IdKind, Reads};
 
 /// `POST /api/v1/tokens`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenInput {
+    /// Required.
+    #[schema(
+        required = true,
+        nullable = false,
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$",
+        example = "kamailio"
+    )]
     pub name: Option<String>,
     /// `admin` (default: the admin API and the web UI), `read_only` (an admin token that
     /// may only read) or `registrar` (the registrar directory's HA1 lookups only).
+    #[schema(schema_with = scope_input)]
     pub scope: Option<String>,
     /// A read-only token may only read; default `false` (registrar tokens always are).
     pub read_only: Option<bool>,
@@ -24,21 +35,30 @@ pub struct TokenInput {
     /// masked in every answer.
     pub secrets: Option<bool>,
     /// When the token stops working (RFC 3339, in the future); default never.
+    #[schema(min_length = 1, format = DateTime)]
     pub expires_at: Option<String>,
     /// The only accounts the token may see; default every account.
     pub accounts: Option<Vec<u64>>,
 }
 
+fn scope_input() -> utoipa::openapi::Object {
+    super::schema::one_of(&["admin", "read_only", "registrar"], true)
+}
+
 /// A new token; `token` is the secret, shown this once.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct NewToken {
     pub id: TokenId,
     pub name: String,
+    /// `admin` (the admin API and web UI) or `registrar` (the registrar directory,
+    /// `/registrar/v1`, only).
     pub scope: TokenScope,
     pub read_only: bool,
     pub secrets: bool,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub expires_at: Option<Timestamp>,
     pub accounts: Vec<AccountId>,
+    /// The secret, shown this once.
     pub token: String,
 }
 

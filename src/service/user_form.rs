@@ -4,6 +4,7 @@
 //! the write.
 
 use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::ToSchema;
 
 use super::numbers::NumberRequest;
 use crate::domain::{
@@ -13,65 +14,145 @@ use crate::domain::{
 };
 
 /// `POST /api/v1/accounts/{id}/users`, `PATCH /api/v1/users/{id}` and the enable call.
-/// On update, fields left out keep their value and an empty string clears an optional one.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// On update, fields left out (or `null`) keep their value and an empty string clears an
+/// optional one (`last_name`, `department`, `email`, `username`, `calling_plan`,
+/// `emergency_caller_id`, `voicemail.pin`; `first_name` of an unassigned user).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserInput {
+    /// `person` (default) or a resource that handles calls.
     #[serde(rename = "type")]
+    #[schema(value_type = Option<crate::domain::UserType>)]
     pub kind: Option<String>,
+    /// Required for an active user.
+    #[schema(
+        max_length = 64,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*$",
+        example = "Ada"
+    )]
     pub first_name: Option<String>,
+    #[schema(max_length = 64, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     pub last_name: Option<String>,
     #[serde(default, deserialize_with = "text_or_number")]
+    #[schema(schema_with = extension_schema)]
     pub extension: Option<String>,
+    #[schema(value_type = Option<crate::domain::Language>)]
     pub language: Option<String>,
+    #[schema(value_type = Option<crate::domain::TimeZone>)]
     pub time_zone: Option<String>,
     pub tags: Option<Vec<String>>,
+    #[schema(max_length = 64, pattern = r"^[^\x00-\x1f\x7f-\x9f]*$")]
     pub department: Option<String>,
+    /// Needed with portal access.
     pub email: Option<String>,
+    #[schema(schema_with = notification_emails_schema)]
     pub notification_emails: Option<Vec<String>>,
     pub username: Option<String>,
+    #[schema(value_type = Option<crate::domain::FeaturePlan>)]
     pub feature_plan: Option<String>,
     pub portal_access: Option<bool>,
     /// `limited` or `admin`, or a hosted-PBX user scope (`no_portal`, `office_manager` …).
+    #[schema(schema_with = role_schema)]
     pub role: Option<String>,
+    /// Required for an admin.
+    #[schema(value_type = Option<crate::domain::AdminLevel>)]
     pub admin_level: Option<String>,
     pub block_welcome_email: Option<bool>,
+    /// One of the account's calling plans.
     pub calling_plan: Option<String>,
+    /// An E.164 number.
     pub emergency_caller_id: Option<String>,
     pub voicemail: Option<VoicemailInput>,
+    /// A new portal password (with `password_confirmation`).
+    #[schema(min_length = 8, max_length = 128, format = Password)]
     pub password: Option<String>,
+    /// The same password again.
+    #[schema(min_length = 8, max_length = 128, format = Password)]
     pub password_confirmation: Option<String>,
     pub numbers: Option<Vec<UserNumberInput>>,
-    /// The "Number & Device" section: a device line for the new user.
+    /// The "Number & Device" section: a device line for the new user (on creation only).
     pub device: Option<DeviceLineInput>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+fn extension_schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+    super::schema::text_or_number(
+        "On creation: the extension, in the account's numbering plan (the lowest free one \
+         when left out). It never changes afterwards.",
+        "101",
+    )
+}
+
+fn pin_schema() -> utoipa::openapi::RefOr<utoipa::openapi::Schema> {
+    super::schema::text_or_number("4 to 12 digits; an empty string clears it.", "4321")
+}
+
+fn notification_emails_schema() -> utoipa::openapi::Schema {
+    super::schema::non_empty_strings("Addresses that also get voicemail notifications.")
+}
+
+fn role_schema() -> utoipa::openapi::Object {
+    super::schema::one_of(
+        &[
+            "limited",
+            "admin",
+            "no_portal",
+            "simple_user",
+            "basic_user",
+            "call_center_agent",
+            "call_center_supervisor",
+            "site_manager",
+            "office_manager",
+        ],
+        true,
+    )
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VoicemailInput {
     pub enabled: Option<bool>,
     #[serde(default, deserialize_with = "text_or_number")]
+    #[schema(schema_with = pin_schema)]
     pub pin: Option<String>,
 }
 
 /// A number of the pool (`"+15145550100"`) or a new one in an area code (`{"area_code": "514"}`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(untagged, deny_unknown_fields)]
 pub enum UserNumberInput {
+    /// A number of the account's pool.
+    #[schema(value_type = crate::domain::E164)]
     Number(String),
-    AreaCode { area_code: String },
+    AreaCode {
+        /// The lowest free number of the pool filed under this area code.
+        #[schema(min_length = 1, max_length = 5, example = "514")]
+        area_code: String,
+    },
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeviceLineInput {
+    /// Required.
+    #[schema(min_length = 1, example = "805ec009abdc")]
     pub mac: Option<String>,
     /// Needed when the MAC is not registered yet.
+    #[schema(min_length = 1, example = "W60B")]
     pub model: Option<String>,
+    /// The line (the lowest free one when left out).
+    #[schema(minimum = 1, maximum = 65535)]
     pub line: Option<u16>,
+    /// Shown on the phone; the user's name when left out.
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub line_name: Option<String>,
     /// Supplied SIP credentials; generated when left out.
+    #[schema(min_length = 1, max_length = 64)]
     pub sip_username: Option<String>,
+    #[schema(min_length = 12, max_length = 128, format = Password)]
     pub sip_password: Option<String>,
 }
 

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use ipnet::IpNet;
 use jiff::Timestamp;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::Error;
 use crate::domain::{
@@ -16,7 +17,7 @@ use crate::domain::{
 use crate::store::Reads;
 
 /// One page of a list: `{"items": […], "next_cursor": …}`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
     /// Pass as `cursor` to get the next page; `null` on the last page.
@@ -33,13 +34,17 @@ impl<T> Page<T> {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AccountView {
     pub id: AccountId,
     pub name: String,
+    /// The SIP domain (realm), unique.
     pub domain: String,
+    /// The account group name; needed before users can be created.
     pub group_name: Option<String>,
     pub registrar: Registrar,
+    /// Where phones turn when the registrar does not answer (Yealink sip_server.2 /
+    /// outbound_proxy.2).
     pub backup_registrar: Option<Registrar>,
     pub numbering: NumberingView,
     pub language: crate::domain::Language,
@@ -48,14 +53,25 @@ pub struct AccountView {
     pub default_calling_plan: Option<String>,
     pub numbers: Vec<NumberView>,
     /// `per_device` or `account`.
+    #[schema(schema_with = device_auth_schema)]
     pub device_auth: &'static str,
     /// The account-wide provisioning credential, when `device_auth` is `account`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub provisioning: Option<CredentialView>,
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// `per_device` or `account`: whether each device has its own provisioning credential.
+fn device_auth_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .enum_values(Some(["per_device", "account"]))
+        .build()
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct NumberingView {
     pub min_length: u8,
     pub max_length: u8,
@@ -74,16 +90,18 @@ impl From<&NumberingPlan> for NumberingView {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct NumberView {
     pub number: String,
     pub area_code: Option<String>,
     pub user: Option<UserId>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CredentialView {
     pub username: String,
+    /// `null` for a token without the secrets right.
+    #[schema(nullable)]
     pub password: String,
 }
 
@@ -132,9 +150,10 @@ impl AccountView {
 }
 
 /// A line's SIP credentials; the password is left out of views that list many users.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SipView {
     pub username: String,
+    /// Left out of user lists; `null` for a token without the secrets right.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
     /// The realm: the account's SIP domain.
@@ -151,7 +170,7 @@ impl SipView {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct UserView {
     pub id: UserId,
     pub account: AccountId,
@@ -175,6 +194,7 @@ pub struct UserView {
     /// `username@<account group name>`, when the user has a username.
     pub app_username: Option<String>,
     /// `limited` or `admin`.
+    #[schema(schema_with = role_schema)]
     pub role: &'static str,
     pub admin_level: Option<AdminLevel>,
     pub block_welcome_email: bool,
@@ -186,17 +206,26 @@ pub struct UserView {
     pub lines: Vec<UserLineView>,
     /// The device model ordered with a bulk placeholder.
     pub ordered_model: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// `limited` or `admin`.
+fn role_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .enum_values(Some(["limited", "admin"]))
+        .build()
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct VoicemailView {
     pub enabled: bool,
     pub pin_set: bool,
 }
 
 /// A line of a user, seen from the user.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct UserLineView {
     pub mac: Mac,
     pub line: u16,
@@ -277,7 +306,7 @@ impl UserView {
 }
 
 /// A line, seen from its device.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct LineView {
     pub mac: Mac,
     pub line: u16,
@@ -289,7 +318,7 @@ pub struct LineView {
     pub sip: SipView,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct DeviceView {
     pub mac: Mac,
     pub account: AccountId,
@@ -302,21 +331,32 @@ pub struct DeviceView {
     pub handsets: Option<u16>,
     pub lines: Vec<LineView>,
     pub provisioning: ProvisioningView,
+    /// The device's last recorded fetch; `null` before the first.
     pub last_fetch: Option<Fetch>,
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
 }
 
 /// How the device authenticates, and the state of its first-boot hand-off.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ProvisioningView {
     /// `per_device` or `account` (the account-wide credential applies).
+    #[schema(schema_with = device_auth_schema)]
     pub mode: &'static str,
     pub username: String,
+    /// `null` for a token without the secrets right.
+    #[schema(nullable)]
     pub password: String,
+    /// Until when the device may fetch once without credentials.
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub armed_until: Option<Timestamp>,
+    /// Networks that fetch must come from (CIDR); empty: any.
+    #[schema(value_type = Vec<String>, example = json!(["192.0.2.0/24"]))]
     pub allowed_from: Vec<IpNet>,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub handed_off_at: Option<Timestamp>,
     pub refused_attempts: u32,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub last_refused_at: Option<Timestamp>,
 }
 
@@ -381,19 +421,24 @@ impl DeviceView {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TokenView {
     pub id: TokenId,
     pub name: String,
-    /// `admin` or `registrar`.
+    /// `admin` (the admin API and web UI) or `registrar` (the registrar directory,
+    /// `/registrar/v1`, only).
     pub scope: TokenScope,
     pub read_only: bool,
     /// May read secrets; without, they are masked in every answer.
     pub secrets: bool,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub expires_at: Option<Timestamp>,
     /// The only accounts the token may see; empty: every account.
     pub accounts: Vec<AccountId>,
+    /// Kept to the minute.
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub last_used_at: Option<Timestamp>,
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
 }
 

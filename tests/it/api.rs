@@ -635,3 +635,114 @@ async fn the_first_token_is_private_and_the_admin_listener_uses_tls_off_loopback
     assert_eq!(response.headers["cache-control"], "no-store");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn inputs_that_do_not_lie() {
+    let app = TestApp::start().await;
+    let (status, account) = call(&app, Method::POST, "/accounts", Some(acme())).await;
+    assert_eq!(status, StatusCode::CREATED, "{account}");
+    let id = account["id"].as_u64().unwrap();
+    // An update, creation or assignment without a body is a mistake: 400 naming it.
+    for (method, path) in [
+        (Method::PATCH, format!("/api/v1/accounts/{id}")),
+        (Method::POST, "/api/v1/accounts".to_owned()),
+        (Method::POST, format!("/api/v1/accounts/{id}/users")),
+        (Method::POST, "/api/v1/tokens".to_owned()),
+    ] {
+        let response = app
+            .admin()
+            .send(
+                RequestSpec::new(method.clone(), path.clone())
+                    .header("Authorization", format!("Bearer {}", app.token())),
+            )
+            .await
+            .unwrap();
+        let body: Value = serde_json::from_slice(&response.body).unwrap();
+        assert_eq!(
+            error_of(response.status, &body, StatusCode::BAD_REQUEST).0,
+            "missing_body",
+            "{method} {path}"
+        );
+    }
+    // Empty strings where a value is required are refused, the field named.
+    for (path, body, field) in [
+        (
+            format!("/accounts/{id}/users/bulk"),
+            json!({"quantity": 1, "area_code": ""}),
+            "area_code",
+        ),
+        (
+            format!("/accounts/{id}"),
+            json!({"registrar": {"host": ""}}),
+            "registrar.host",
+        ),
+        (format!("/accounts/{id}"), json!({"name": " "}), "name"),
+        (
+            format!("/accounts/{id}/devices"),
+            json!({"mac": "001565aabbcc", "model": "T46S", "label": ""}),
+            "label",
+        ),
+        (
+            "/tokens".to_owned(),
+            json!({"name": "x", "expires_at": ""}),
+            "expires_at",
+        ),
+        (
+            format!("/accounts/{id}/numbers"),
+            json!({"numbers": [{"number": "+15145550199", "area_code": "514", "colour": "red"}]}),
+            "numbers[0]",
+        ),
+    ] {
+        let method = if path == format!("/accounts/{id}") {
+            Method::PATCH
+        } else {
+            Method::POST
+        };
+        let (status, answer) = call(&app, method, &path, Some(body.clone())).await;
+        let (code, fields) = error_of(status, &answer, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(code, "invalid");
+        assert!(fields.get(field).is_some(), "{body}: {answer}");
+    }
+    // Where an empty string means "clear it", it still does.
+    let (status, updated) = call(
+        &app,
+        Method::PATCH,
+        &format!("/accounts/{id}"),
+        Some(json!({"group_name": "", "default_calling_plan": ""})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{updated}");
+    assert!(updated["group_name"].is_null());
+    // Re-arming takes no options: no body is fine.
+    call(
+        &app,
+        Method::POST,
+        &format!("/accounts/{id}/devices"),
+        Some(json!({"mac": "001565aabbcc", "model": "T46S"})),
+    )
+    .await;
+    let response = app
+        .admin()
+        .send(
+            RequestSpec::new(Method::POST, "/api/v1/devices/001565aabbcc/arm")
+                .header("Authorization", format!("Bearer {}", app.token())),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status, StatusCode::OK);
+    // Path values are typed as the document says: no sign, no spaces.
+    for path in [
+        "/accounts/+1",
+        "/devices/%20001565aabbcc",
+        "/accounts/1/numbers/%2B1514%0A",
+    ] {
+        let method = if path.contains("numbers") {
+            Method::DELETE
+        } else {
+            Method::GET
+        };
+        let (status, _) = call(&app, method, path, None).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}");
+    }
+    app.stop().await;
+}

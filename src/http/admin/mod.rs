@@ -15,7 +15,7 @@ use hyper::body::Incoming;
 use super::{Handler, Peer};
 use crate::service::Service;
 
-pub use api::{Access, ApiRoute, OPENAPI, ROUTES};
+pub use api::{Access, ApiRoute, ROUTES, openapi_document};
 
 /// Serves the admin API and the web UI.
 #[derive(Debug)]

@@ -12,6 +12,7 @@ use http::{HeaderValue, Response, StatusCode};
 use http_body_util::Full;
 use serde::Serialize;
 use tracing::error;
+use utoipa::ToSchema;
 
 use crate::service::Error as ServiceError;
 
@@ -20,6 +21,8 @@ use crate::service::Error as ServiceError;
 pub enum ApiError {
     /// 400: the body is not JSON.
     MalformedJson(String),
+    /// 400: a call that needs a body got none (the type it takes named).
+    MissingBody(&'static str),
     /// 401: no usable bearer token.
     Unauthorized,
     /// 403: the token may not do this.
@@ -40,17 +43,40 @@ pub enum ApiError {
     Internal(String),
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
-    error: Detail<'a>,
+/// Every refusal and failure of the API: `{"error": {"code", "message", "fields"}}`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Error)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorBody {
+    error: ErrorDetail,
 }
 
-#[derive(Serialize)]
-struct Detail<'a> {
-    code: &'a str,
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct ErrorDetail {
+    code: ErrorCode,
+    /// For people; the code and the fields are for programs.
     message: String,
+    /// Field name (dotted for nested fields, `numbers[0]` for items) → why it was refused.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     fields: BTreeMap<String, String>,
+}
+
+/// What kind of refusal or failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    MalformedJson,
+    MissingBody,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    Conflict,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    Invalid,
+    Internal,
 }
 
 impl ApiError {
@@ -58,62 +84,68 @@ impl ApiError {
         ApiError::Invalid(BTreeMap::from([(field.to_owned(), message.into())]))
     }
 
-    fn parts(self) -> (StatusCode, &'static str, String, BTreeMap<String, String>) {
+    fn parts(self) -> (StatusCode, ErrorCode, String, BTreeMap<String, String>) {
         let none = BTreeMap::new();
         match self {
             ApiError::MalformedJson(detail) => (
                 StatusCode::BAD_REQUEST,
-                "malformed_json",
+                ErrorCode::MalformedJson,
                 format!("the body is not valid JSON: {detail}"),
+                none,
+            ),
+            ApiError::MissingBody(expected) => (
+                StatusCode::BAD_REQUEST,
+                ErrorCode::MissingBody,
+                format!("this call takes a body ({expected}), and none was sent"),
                 none,
             ),
             ApiError::Unauthorized => (
                 StatusCode::UNAUTHORIZED,
-                "unauthorized",
+                ErrorCode::Unauthorized,
                 "no token, or an unknown one: send a valid token as 'Authorization: Bearer <token>'".into(),
                 none,
             ),
-            ApiError::Forbidden(message) => (StatusCode::FORBIDDEN, "forbidden", message, none),
+            ApiError::Forbidden(message) => (StatusCode::FORBIDDEN, ErrorCode::Forbidden, message, none),
             ApiError::NotFound(what) => (
                 StatusCode::NOT_FOUND,
-                "not_found",
+                ErrorCode::NotFound,
                 format!("{what} not found"),
                 none,
             ),
             ApiError::MethodNotAllowed(allowed) => (
                 StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
+                ErrorCode::MethodNotAllowed,
                 format!("this path allows {}", allowed.join(", ")),
                 none,
             ),
             ApiError::Conflict { field, message } => (
                 StatusCode::CONFLICT,
-                "conflict",
+                ErrorCode::Conflict,
                 format!("{field}: {message}"),
                 BTreeMap::from([(field, message)]),
             ),
             ApiError::TooLarge(limit) => (
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
+                ErrorCode::PayloadTooLarge,
                 format!("the body is over {limit} bytes"),
                 none,
             ),
             ApiError::UnsupportedMediaType(expected) => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
+                ErrorCode::UnsupportedMediaType,
                 format!("send the body as 'Content-Type: {expected}'"),
                 none,
             ),
             ApiError::Invalid(fields) => {
                 let count = fields.len();
                 let message = format!("{count} field{} refused", if count == 1 { "" } else { "s" });
-                (StatusCode::UNPROCESSABLE_ENTITY, "invalid", message, fields)
+                (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::Invalid, message, fields)
             }
             ApiError::Internal(detail) => {
                 error!(%detail, "admin API request failed");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
+                    ErrorCode::Internal,
                     "the server failed; see its log".into(),
                     none,
                 )
@@ -130,8 +162,8 @@ impl ApiError {
         let (status, code, message, fields) = self.parts();
         let mut response = json_response(
             status,
-            &Body {
-                error: Detail {
+            &ErrorBody {
+                error: ErrorDetail {
                     code,
                     message,
                     fields,

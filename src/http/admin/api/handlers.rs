@@ -2,7 +2,8 @@
 
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::{Map, Value};
+use utoipa::{IntoParams, ToSchema};
 
 use super::error::ApiError;
 use super::route::ApiRoute;
@@ -12,40 +13,104 @@ use super::{input, registrar};
 use crate::domain::{AccountId, Mac, UserId};
 use crate::service::{
     AccountInput, ArmInput, BulkInput, BulkOutcome, ClaimInput, DeviceInput, LineInput,
-    NumberInput, Service, TokenInput, UserInput, UserQuery, mask_secrets,
+    NumberInput, Page, Service, TokenInput, UserInput, UserQuery, mask_secrets,
 };
 
 const DEFAULT_LIMIT: usize = 50;
 const MAX_LIMIT: usize = 500;
 
-#[derive(Debug, Default, Deserialize)]
+/// A page of a list whose items have numeric ids (accounts).
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
-struct PageQuery {
+#[into_params(parameter_in = Query)]
+pub(crate) struct PageQuery {
+    /// Items per page (1–500, default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<usize>,
+    /// `next_cursor` of the previous page.
+    #[param(pattern = "^[0-9]{0,19}$")]
     cursor: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// A page of a list of devices.
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
-struct UsersQuery {
+#[into_params(parameter_in = Query)]
+pub(crate) struct DevicePageQuery {
+    /// Items per page (1–500, default 50).
+    #[param(minimum = 1, maximum = 500)]
+    limit: Option<usize>,
+    /// `next_cursor` of the previous page (a MAC).
+    #[param(pattern = "^(?!0{12}$)([0-9a-f][02468ace][0-9a-f]{10})?$")]
+    cursor: Option<String>,
+}
+
+/// How many entries of an audit.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct AuditQuery {
+    /// Entries (1–500, default 50), newest first.
+    #[param(minimum = 1, maximum = 500)]
+    limit: Option<usize>,
+}
+
+/// A search of an account's users, a page at a time.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct UsersQuery {
+    /// Name, username, email or extension contains.
     q: Option<String>,
+    /// An admin tag or a system tag.
     tag: Option<String>,
+    /// Extension starts with.
     extension: Option<String>,
+    /// `active` or `unassigned`.
+    #[param(inline, value_type = Option<crate::domain::UserStatus>)]
     status: Option<String>,
+    /// Items per page (1–500, default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<usize>,
+    /// `next_cursor` of the previous page.
+    #[param(pattern = "^[0-9]{0,19}$")]
     cursor: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// `POST /api/v1/accounts/{id}/numbers`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NumbersInput {
+pub(crate) struct NumbersInput {
     numbers: Vec<NumberInput>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// `PATCH /api/v1/devices/{mac}/lines/{n}`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct RenameInput {
+pub(crate) struct RenameInput {
+    /// Shown on the phone.
+    #[schema(
+        required = true,
+        nullable = false,
+        min_length = 1,
+        max_length = 64,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     name: Option<String>,
+}
+
+/// A model of the device catalogue.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ModelView {
+    vendor: String,
+    name: String,
+    /// SIP accounts.
+    lines: u16,
+    /// DECT bases: how many handsets.
+    handsets: Option<u16>,
+    /// The model family's common file.
+    common_file: String,
+    note: Option<String>,
 }
 
 fn limit(limit: Option<usize>) -> Result<usize, ApiError> {
@@ -59,12 +124,19 @@ fn limit(limit: Option<usize>) -> Result<usize, ApiError> {
     }
 }
 
+/// A cursor as the list returned it: the last id (digits) or MAC (12 lower-case hex digits)
+/// of the previous page; empty: the first page.
 fn cursor<T: std::str::FromStr>(cursor: Option<&str>) -> Result<Option<T>, ApiError> {
     cursor
         .filter(|c| !c.is_empty())
         .map(|c| {
-            c.parse()
-                .map_err(|_| ApiError::invalid("cursor", "is not a cursor this list returned"))
+            let canonical = c
+                .bytes()
+                .all(|b| b.is_ascii_digit() || matches!(b, b'a'..=b'f'));
+            canonical
+                .then(|| c.parse().ok())
+                .flatten()
+                .ok_or_else(|| ApiError::invalid("cursor", "is not a cursor this list returned"))
         })
         .transpose()
 }
@@ -83,13 +155,21 @@ fn created<T: Serialize>(value: T) -> Result<Reply, ApiError> {
 
 /// `{"items": […], "next_cursor": null}` for lists that fit one page.
 fn items<T: Serialize>(items: Vec<T>) -> Result<Reply, ApiError> {
-    ok(json!({"items": to_value(items)?, "next_cursor": null}))
+    ok(Page {
+        items,
+        next_cursor: None,
+    })
 }
 
 /// Checks what the caller may see, answers, and masks secrets for a caller without the right.
-pub(crate) fn dispatch(service: &Service, call: Call) -> Result<Reply, ApiError> {
+/// `schemas` are the document's, which bodies are checked against.
+pub(crate) fn dispatch(
+    service: &Service,
+    schemas: &Map<String, Value>,
+    call: Call,
+) -> Result<Reply, ApiError> {
     call.principal.check(service, &call.route)?;
-    let reply = answer(service, &call)?;
+    let reply = answer(service, schemas, &call)?;
     Ok(match reply {
         Reply::Json(status, mut value) if !call.principal.secrets => {
             mask_secrets(&mut value);
@@ -99,7 +179,7 @@ pub(crate) fn dispatch(service: &Service, call: Call) -> Result<Reply, ApiError>
     })
 }
 
-fn answer(service: &Service, call: &Call) -> Result<Reply, ApiError> {
+fn answer(service: &Service, schemas: &Map<String, Value>, call: &Call) -> Result<Reply, ApiError> {
     let body = &call.body[..];
     let query = call.query.as_deref();
     let principal = &call.principal;
@@ -107,54 +187,58 @@ fn answer(service: &Service, call: &Call) -> Result<Reply, ApiError> {
         ApiRoute::OpenApi => Err(ApiError::NotFound("route".into())),
         ApiRoute::Models => items(service.catalogue().models().map(model).collect()),
         ApiRoute::CreateAccount => {
-            created(service.create_account(&input::json::<AccountInput>(body)?)?)
+            created(service.create_account(&input::json::<AccountInput>(body, schemas)?)?)
         }
         ApiRoute::ListAccounts => list_accounts(service, principal, query),
         ApiRoute::GetAccount(account) => ok(service.account(account)?),
         ApiRoute::UpdateAccount(account) => {
-            ok(service.update_account(account, &input::json::<AccountInput>(body)?)?)
+            ok(service.update_account(account, &input::json::<AccountInput>(body, schemas)?)?)
         }
         ApiRoute::DeleteAccount(account) => no_content(service.delete_account(account)),
         ApiRoute::ListNumbers(account) => items(service.numbers(account)?),
         ApiRoute::AddNumbers(account) => {
-            let input = input::json::<NumbersInput>(body)?;
+            let input = input::json::<NumbersInput>(body, schemas)?;
             ok(service.add_numbers(account, &input.numbers)?.numbers)
         }
         ApiRoute::RemoveNumber(account, number) => {
             no_content(service.remove_number(account, &number))
         }
         ApiRoute::CreateUser(account) => {
-            created(service.create_user(account, &input::json::<UserInput>(body)?)?)
+            created(service.create_user(account, &input::json::<UserInput>(body, schemas)?)?)
         }
-        ApiRoute::BulkUsers(account) => bulk(service, account, body),
+        ApiRoute::BulkUsers(account) => bulk(service, schemas, account, body),
         ApiRoute::ListUsers(account) => list_users(service, account, query),
         ApiRoute::GetUser(user) => ok(service.user(user)?),
         ApiRoute::UpdateUser(user) => {
-            ok(service.update_user(user, &input::json::<UserInput>(body)?)?)
+            ok(service.update_user(user, &input::json::<UserInput>(body, schemas)?)?)
         }
         ApiRoute::DeleteUser(user) => no_content(service.delete_user(user)),
         ApiRoute::EnableUser(user) => {
-            ok(service.enable_user(user, &input::json::<UserInput>(body)?)?)
+            ok(service.enable_user(user, &input::json::<UserInput>(body, schemas)?)?)
         }
         ApiRoute::CreateDevice(account) => {
-            created(service.create_device(account, &input::json::<DeviceInput>(body)?)?)
+            created(service.create_device(account, &input::json::<DeviceInput>(body, schemas)?)?)
         }
         ApiRoute::ListDevices(account) => list_devices(service, account, query),
         ApiRoute::GetDevice(mac) => ok(service.device(mac)?),
         ApiRoute::DeleteDevice(mac) => no_content(service.delete_device(mac)),
-        ApiRoute::ArmDevice(mac) => ok(service.arm_device(mac, &input::json::<ArmInput>(body)?)?),
+        ApiRoute::ArmDevice(mac) => {
+            ok(service.arm_device(mac, &input::json::<ArmInput>(body, schemas)?)?)
+        }
         ApiRoute::DeviceAudit(mac) => {
-            let page = input::query::<PageQuery>(query)?;
+            let page = input::query::<AuditQuery>(query)?;
             items(service.device_audit(mac, limit(page.limit)?)?)
         }
-        ApiRoute::AssignLine(mac, line) => {
-            created(service.assign_line(mac, Some(line), &input::json::<LineInput>(body)?)?)
-        }
+        ApiRoute::AssignLine(mac, line) => created(service.assign_line(
+            mac,
+            Some(line),
+            &input::json::<LineInput>(body, schemas)?,
+        )?),
         ApiRoute::AssignLowestLine(mac) => {
-            created(service.assign_line(mac, None, &input::json::<LineInput>(body)?)?)
+            created(service.assign_line(mac, None, &input::json::<LineInput>(body, schemas)?)?)
         }
         ApiRoute::RenameLine(mac, line) => {
-            let name = input::json::<RenameInput>(body)?
+            let name = input::json::<RenameInput>(body, schemas)?
                 .name
                 .ok_or_else(|| ApiError::invalid("name", "is required"))?;
             ok(service.rename_line(mac, line, &name)?)
@@ -163,9 +247,11 @@ fn answer(service: &Service, call: &Call) -> Result<Reply, ApiError> {
         ApiRoute::RotateLine(mac, line) => ok(service.rotate_line(mac, line)?),
         ApiRoute::ListUnclaimed => items(service.unclaimed_devices()?),
         ApiRoute::ClaimDevice(mac) => {
-            created(service.claim_device(mac, &input::json::<ClaimInput>(body)?)?)
+            created(service.claim_device(mac, &input::json::<ClaimInput>(body, schemas)?)?)
         }
-        ApiRoute::CreateToken => created(service.create_token(&input::json::<TokenInput>(body)?)?),
+        ApiRoute::CreateToken => {
+            created(service.create_token(&input::json::<TokenInput>(body, schemas)?)?)
+        }
         ApiRoute::ListTokens => items(service.tokens()?),
         ApiRoute::DeleteToken(token) => no_content(service.delete_token(token)),
         ApiRoute::RotateDataKey => ok(service.rotate_data_key()?),
@@ -184,15 +270,15 @@ fn no_content(result: Result<(), crate::service::Error>) -> Result<Reply, ApiErr
     result.map(|()| Reply::NoContent).map_err(Into::into)
 }
 
-fn model(model: &crate::vendors::Model) -> Value {
-    json!({
-        "vendor": model.vendor,
-        "name": model.name,
-        "lines": model.lines,
-        "handsets": model.dect.map(|d| d.handsets),
-        "common_file": model.common_file,
-        "note": model.note,
-    })
+fn model(model: &crate::vendors::Model) -> ModelView {
+    ModelView {
+        vendor: model.vendor.clone(),
+        name: model.name.clone(),
+        lines: model.lines,
+        handsets: model.dect.as_ref().map(|d| d.handsets),
+        common_file: model.common_file.clone(),
+        note: model.note.clone(),
+    }
 }
 
 /// Accounts, those the caller sees.
@@ -240,7 +326,7 @@ fn list_devices(
     account: AccountId,
     query: Option<&str>,
 ) -> Result<Reply, ApiError> {
-    let page = input::query::<PageQuery>(query)?;
+    let page = input::query::<DevicePageQuery>(query)?;
     ok(service.devices(
         account,
         cursor::<Mac>(page.cursor.as_deref())?,
@@ -249,8 +335,13 @@ fn list_devices(
 }
 
 /// A dry run answers 200 with the order summary; a placed order 201 with the users.
-fn bulk(service: &Service, account: AccountId, body: &[u8]) -> Result<Reply, ApiError> {
-    match service.bulk_create_users(account, &input::json::<BulkInput>(body)?)? {
+fn bulk(
+    service: &Service,
+    schemas: &Map<String, Value>,
+    account: AccountId,
+    body: &[u8],
+) -> Result<Reply, ApiError> {
+    match service.bulk_create_users(account, &input::json::<BulkInput>(body, schemas)?)? {
         summary @ BulkOutcome::Summary(_) => ok(summary),
         created_users @ BulkOutcome::Created { .. } => created(created_users),
     }

@@ -12,6 +12,7 @@
 mod error;
 mod handlers;
 mod input;
+mod openapi;
 mod registrar;
 mod route;
 mod scope;
@@ -26,26 +27,29 @@ use http::{HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
 
-pub use route::{Access, ApiRoute, BodyKind, ROUTES};
+pub use openapi::document as openapi_document;
+pub use route::{Access, ApiRoute, BodyKind, BodyUse, ROUTES};
 
 use self::error::{ApiError, json_response};
+use self::openapi::Contract;
 use self::route::RouteError;
 use crate::domain::TokenScope;
 use crate::http::{BodyError, Peer, read_body};
 use crate::service::{Service, TokenView};
 
-/// The hand-written OpenAPI 3 document of every route.
-pub const OPENAPI: &str = include_str!("openapi.json");
-
 #[derive(Debug)]
 pub struct Api {
     service: Arc<Service>,
     max_body: usize,
+    /// The OpenAPI document, generated once, and the schemas bodies are checked against.
+    contract: Arc<Contract>,
 }
 
 /// What a handler answers: a status and a JSON value, a registrar's text, or no content.
 pub(crate) enum Reply {
     Json(StatusCode, serde_json::Value),
+    /// JSON already serialized (the OpenAPI document).
+    Document(Bytes),
     Text {
         status: StatusCode,
         content_type: &'static str,
@@ -65,12 +69,23 @@ pub(crate) struct Call {
 
 impl Api {
     pub fn new(service: Arc<Service>, max_body: usize) -> Api {
-        Api { service, max_body }
+        Api {
+            service,
+            max_body,
+            contract: Arc::new(Contract::new()),
+        }
     }
 
     pub async fn handle(&self, request: Request<Incoming>, _peer: Peer) -> Response<Full<Bytes>> {
         match self.answer(request).await {
             Ok(Reply::Json(status, value)) => json_response(status, &value),
+            Ok(Reply::Document(bytes)) => {
+                let mut response = Response::new(Full::new(bytes));
+                let headers = response.headers_mut();
+                headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                response
+            }
             Ok(Reply::Text {
                 status,
                 content_type,
@@ -98,9 +113,7 @@ impl Api {
             .as_ref()
             .is_ok_and(|route| route.access() == Access::Public)
         {
-            let document =
-                serde_json::from_str(OPENAPI).map_err(|e| ApiError::Internal(e.to_string()))?;
-            return Ok(Reply::Json(StatusCode::OK, document));
+            return Ok(Reply::Document(self.contract.bytes.clone()));
         }
         // The token first: without one, nothing about the path is said.
         let token = self.authenticate(&request)?;
@@ -141,6 +154,9 @@ impl Api {
         if !body.is_empty() && (!typed || !has_body_method) {
             return Err(ApiError::UnsupportedMediaType(expected));
         }
+        if body.is_empty() && route.body_use() == BodyUse::Required {
+            return Err(ApiError::MissingBody(expected));
+        }
         let call = Call {
             route,
             body,
@@ -148,7 +164,8 @@ impl Api {
             principal: scope::Principal::from(&token),
         };
         let service = Arc::clone(&self.service);
-        tokio::task::spawn_blocking(move || handlers::dispatch(&service, call))
+        let contract = Arc::clone(&self.contract);
+        tokio::task::spawn_blocking(move || handlers::dispatch(&service, &contract.schemas, call))
             .await
             .map_err(|panic| ApiError::Internal(panic.to_string()))?
     }

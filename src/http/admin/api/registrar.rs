@@ -7,6 +7,7 @@
 
 use http::StatusCode;
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
 
 use super::error::ApiError;
 use super::route::{AsteriskCredential, AsteriskRows};
@@ -30,22 +31,81 @@ const FREESWITCH_NOT_FOUND: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\" sta
 ";
 
 /// `GET /registrar/v1/ha1?username=U&realm=R[&hash=ha1b]`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
-struct Ha1Query {
+#[into_params(parameter_in = Query)]
+pub(crate) struct Ha1Query {
+    /// SIP user name (the Digest user name).
+    #[param(required = true, min_length = 1)]
     username: Option<String>,
+    /// The account's SIP domain.
+    #[param(required = true, min_length = 1)]
     realm: Option<String>,
     /// `ha1` (default) or `ha1b`.
+    #[param(inline, value_type = Option<HashKind>)]
     hash: Option<String>,
 }
 
+/// Which hash `GET /registrar/v1/ha1` answers.
+#[derive(Debug, ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum HashKind {
+    /// MD5(username:domain:password).
+    Ha1,
+    /// MD5(username@domain:domain:password).
+    Ha1b,
+}
+
 /// `GET /registrar/v1/subscribers?format=F[&account=N]`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
-struct SubscribersQuery {
-    /// `json` (default), `csv` or `kamailio-sql`.
+#[into_params(parameter_in = Query)]
+pub(crate) struct SubscribersQuery {
+    /// `json` (default), `csv`, or `kamailio-sql` (one transaction replacing the rows of the
+    /// exported domains).
+    #[param(inline, value_type = Option<ExportFormat>)]
     format: Option<String>,
+    /// Only this account's lines.
+    #[param(value_type = Option<u64>)]
     account: Option<String>,
+}
+
+/// The formats of the subscriber export.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+enum ExportFormat {
+    #[schema(rename = "json")]
+    Json,
+    #[schema(rename = "csv")]
+    Csv,
+    #[schema(rename = "kamailio-sql")]
+    KamailioSql,
+}
+
+/// What FreeSWITCH's `mod_xml_curl` posts for a directory lookup (it posts more fields,
+/// which are ignored).
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct FreeSwitchLookup {
+    /// `directory`: other sections are not served.
+    section: Option<String>,
+    /// The SIP user name.
+    user: Option<String>,
+    /// The SIP domain.
+    domain: Option<String>,
+}
+
+/// The criteria Asterisk's `res_config_curl` posts: `id=<user>@<domain>`, or for `multi`
+/// `id LIKE=<prefix>%`; other criteria match nothing. The id of a line's auth object is
+/// `<SIP user>@<SIP domain>`.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub(crate) struct AsteriskCriteria {
+    #[schema(example = "101-a8k2m4qz@acme.sip.example.com")]
+    id: Option<String>,
+    #[schema(rename = "id LIKE", example = "101-%")]
+    id_like: Option<String>,
 }
 
 fn text(status: StatusCode, content_type: &'static str, body: String) -> Reply {

@@ -87,6 +87,18 @@ pub enum Access {
     Directory,
 }
 
+/// Whether a route reads a body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyUse {
+    /// None is read (reads, deletions, actions without options).
+    None,
+    /// An empty body means "no options" (`{}` for JSON): re-arming a device, and the
+    /// registrars' lookups, whose criteria may be absent.
+    Optional,
+    /// An empty body is refused (`400`): creations and updates, where it is a mistake.
+    Required,
+}
+
 /// The body a route takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BodyKind {
@@ -111,12 +123,9 @@ pub enum RouteError {
 pub struct Params<'a>(Vec<(&'a str, &'a str)>);
 
 impl Params<'_> {
-    /// The percent-decoded value of a placeholder, parsed; a refusal names the parameter.
-    fn parse<T: std::str::FromStr<Err = ParseError>>(
-        &self,
-        placeholder: &str,
-        name: &'static str,
-    ) -> Result<T, RouteError> {
+    /// The percent-decoded value of a placeholder, as sent: a path value is not trimmed
+    /// (`%20` around a MAC is refused, as the document's pattern says).
+    fn text(&self, placeholder: &str, name: &'static str) -> Result<String, RouteError> {
         let text = self
             .0
             .iter()
@@ -124,17 +133,49 @@ impl Params<'_> {
             .map(|(_, value)| *value)
             .ok_or(RouteError::NotFound)?;
         let value = percent_encoding::percent_decode_str(text).decode_utf8_lossy();
-        value
+        if value.trim() != value {
+            return Err(RouteError::BadParameter(
+                name,
+                "must not start or end with spaces".into(),
+            ));
+        }
+        Ok(value.into_owned())
+    }
+
+    /// A placeholder parsed into its type; a refusal names the parameter.
+    fn parse<T: std::str::FromStr<Err = ParseError>>(
+        &self,
+        placeholder: &str,
+        name: &'static str,
+    ) -> Result<T, RouteError> {
+        self.text(placeholder, name)?
             .parse()
             .map_err(|e: ParseError| RouteError::BadParameter(name, e.to_string()))
     }
 
+    /// A numeric placeholder: digits only (no sign), as the document's `integer` says.
+    fn digits<T: std::str::FromStr>(
+        &self,
+        placeholder: &str,
+        name: &'static str,
+        what: &str,
+    ) -> Result<T, RouteError> {
+        let text = self.text(placeholder, name)?;
+        let refuse = || RouteError::BadParameter(name, format!("must be {what}"));
+        if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(refuse());
+        }
+        text.parse().map_err(|_| refuse())
+    }
+
     fn account(&self) -> Result<AccountId, RouteError> {
-        self.parse("id", "account")
+        self.digits("id", "account", "an account id (a number)")
+            .map(AccountId)
     }
 
     fn user(&self) -> Result<UserId, RouteError> {
-        self.parse("user", "user")
+        self.digits("user", "user", "a user id (a number)")
+            .map(UserId)
     }
 
     fn mac(&self) -> Result<Mac, RouteError> {
@@ -146,22 +187,36 @@ impl Params<'_> {
     }
 
     fn token(&self) -> Result<TokenId, RouteError> {
-        self.parse("token", "token")
+        self.digits("token", "token", "a token id (a number)")
+            .map(TokenId)
     }
 
     fn line(&self) -> Result<u16, RouteError> {
-        let text = self
-            .0
-            .iter()
-            .find(|(p, _)| *p == "n")
-            .map(|(_, value)| *value)
-            .ok_or(RouteError::NotFound)?;
-        text.parse()
-            .map_err(|_| RouteError::BadParameter("line", "must be a line number".into()))
+        self.digits("n", "line", "a line number")
     }
 }
 
-type Build = fn(&Params<'_>) -> Result<ApiRoute, RouteError>;
+pub(super) type Build = fn(&Params<'_>) -> Result<ApiRoute, RouteError>;
+
+/// The example value of each placeholder, as the document shows them.
+pub(super) const EXAMPLES: &[(&str, &str)] = &[
+    ("id", "1"),
+    ("user", "1"),
+    ("mac", "805ec009abdc"),
+    ("n", "1"),
+    ("number", "%2B15145550100"),
+    ("token", "1"),
+];
+
+/// The route a row of the table builds, with the example path values: which call the row is.
+pub(super) fn route_of(template: &str, build: Build) -> Result<ApiRoute, RouteError> {
+    let mut path = template.to_owned();
+    for (placeholder, value) in EXAMPLES {
+        path = path.replace(&format!("{{{placeholder}}}"), value);
+    }
+    let segments: Vec<&str> = path.split('/').skip(1).collect();
+    build(&capture(template, &segments).ok_or(RouteError::NotFound)?)
+}
 
 /// Every route: method, path template, how to build the route. Placeholders: `{id}`
 /// (account), `{user}`, `{mac}`, `{n}` (line number), `{number}` (E.164), `{token}`.
@@ -306,6 +361,51 @@ impl ApiRoute {
             | ApiRoute::FreeSwitchDirectory
             | ApiRoute::AsteriskAuths(..) => Access::Directory,
             _ => Access::Admin,
+        }
+    }
+
+    /// Whether this route reads a body, and whether it may be empty.
+    pub fn body_use(&self) -> BodyUse {
+        match self {
+            ApiRoute::CreateAccount
+            | ApiRoute::UpdateAccount(_)
+            | ApiRoute::AddNumbers(_)
+            | ApiRoute::CreateUser(_)
+            | ApiRoute::BulkUsers(_)
+            | ApiRoute::UpdateUser(_)
+            | ApiRoute::EnableUser(_)
+            | ApiRoute::CreateDevice(_)
+            | ApiRoute::AssignLine(..)
+            | ApiRoute::AssignLowestLine(_)
+            | ApiRoute::RenameLine(..)
+            | ApiRoute::ClaimDevice(_)
+            | ApiRoute::CreateToken => BodyUse::Required,
+            ApiRoute::ArmDevice(_)
+            | ApiRoute::FreeSwitchDirectory
+            | ApiRoute::AsteriskAuths(..) => BodyUse::Optional,
+            ApiRoute::OpenApi
+            | ApiRoute::Models
+            | ApiRoute::ListAccounts
+            | ApiRoute::GetAccount(_)
+            | ApiRoute::DeleteAccount(_)
+            | ApiRoute::ListNumbers(_)
+            | ApiRoute::RemoveNumber(..)
+            | ApiRoute::ListUsers(_)
+            | ApiRoute::GetUser(_)
+            | ApiRoute::DeleteUser(_)
+            | ApiRoute::ListDevices(_)
+            | ApiRoute::GetDevice(_)
+            | ApiRoute::DeleteDevice(_)
+            | ApiRoute::DeviceAudit(_)
+            | ApiRoute::DeleteLine(..)
+            | ApiRoute::RotateLine(..)
+            | ApiRoute::ListUnclaimed
+            | ApiRoute::ListTokens
+            | ApiRoute::DeleteToken(_)
+            | ApiRoute::RotateDataKey
+            | ApiRoute::DirectoryLookups
+            | ApiRoute::Ha1
+            | ApiRoute::Subscribers => BodyUse::None,
         }
     }
 
