@@ -5,6 +5,7 @@ mod api;
 mod app;
 mod cli;
 mod client;
+mod contract;
 mod enumeration;
 mod files;
 mod kamailio;
