@@ -267,6 +267,50 @@ mod tests {
         assert!(parse::<Outer>(b"{}").is_ok());
     }
 
+    fn schemas() -> Map<String, Value> {
+        let document = serde_json::json!({"components": {"schemas": {
+            "Outer": {"type": "object", "properties": {
+                "name": {"type": ["string", "null"], "minLength": 1, "maxLength": 5},
+                "note": {"type": ["string", "null"]},
+                "device": {"oneOf": [{"$ref": "#/components/schemas/Inner"}, {"type": "null"}]},
+                "pool": {"type": "array", "items": {"oneOf": [
+                    {"type": "string", "minLength": 1},
+                    {"type": "object", "additionalProperties": false,
+                     "properties": {"number": {"type": "string"}}},
+                ]}},
+            }},
+            "Inner": {"type": "object", "properties": {"mac": {"type": "string", "minLength": 1}}},
+        }}});
+        document["components"]["schemas"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn refusals(body: Value) -> BTreeMap<String, String> {
+        let mut refused = BTreeMap::new();
+        let root = serde_json::json!({"$ref": "#/components/schemas/Outer"});
+        check(&body, &root, "", &schemas(), &mut refused, 0);
+        refused
+    }
+
+    #[test]
+    fn strings_are_held_to_the_documented_lengths() {
+        let refused = refusals(serde_json::json!({
+            "name": " ", "note": "", "device": {"mac": ""},
+            "pool": ["", "+15145550100", {"number": "x", "colour": "red"}],
+        }));
+        assert_eq!(
+            refused.keys().collect::<Vec<_>>(),
+            ["device.mac", "name", "pool[0]", "pool[2].colour"],
+            "{refused:?}"
+        );
+        assert!(refused["name"].starts_with("must not be empty"));
+        let long = refusals(serde_json::json!({"name": "abcdef", "device": null}));
+        assert_eq!(long["name"], "must be at most 5 characters long");
+        assert!(refusals(serde_json::json!({"name": "abc", "note": ""})).is_empty());
+    }
+
     #[test]
     fn unknown_and_mistyped_fields_are_named() {
         let unknown =

@@ -517,6 +517,46 @@ mod tests {
             ApiRoute::parse(&Method::DELETE, "/api/v1/devices/001565aabbcc/lines/70000"),
             Err(RouteError::BadParameter("line", _))
         ));
+        // As the document says: ids and line numbers are digits, nothing is trimmed.
+        for (path, name) in [
+            ("/api/v1/accounts/+7", "account"),
+            ("/api/v1/users/%207", "user"),
+            ("/api/v1/devices/%20001565aabbcc", "mac"),
+            ("/api/v1/devices/001565aabbcc/lines/-1", "line"),
+        ] {
+            assert!(
+                matches!(ApiRoute::parse(&Method::GET, path).or_else(|e| match e {
+                    RouteError::MethodNotAllowed(_) => ApiRoute::parse(&Method::DELETE, path),
+                    other => Err(other),
+                }), Err(RouteError::BadParameter(n, _)) if n == name),
+                "{path}"
+            );
+        }
+    }
+
+    #[test]
+    fn updates_and_creations_need_a_body() {
+        assert_eq!(
+            ApiRoute::UpdateAccount(AccountId(1)).body_use(),
+            BodyUse::Required
+        );
+        assert_eq!(ApiRoute::CreateToken.body_use(), BodyUse::Required);
+        assert_eq!(
+            ApiRoute::ArmDevice(example_mac()).body_use(),
+            BodyUse::Optional
+        );
+        assert_eq!(ApiRoute::FreeSwitchDirectory.body_use(), BodyUse::Optional);
+        assert_eq!(ApiRoute::RotateDataKey.body_use(), BodyUse::None);
+        for (method, template, build) in ROUTES {
+            let route = route_of(template, *build).unwrap();
+            if matches!(*method, "GET" | "DELETE") {
+                assert_eq!(route.body_use(), BodyUse::None, "{method} {template}");
+            }
+        }
+    }
+
+    fn example_mac() -> Mac {
+        "001565aabbcc".parse().unwrap()
     }
 
     #[test]
