@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 
 use super::error::ApiError;
-use super::route::ApiRoute;
+use super::route::{ApiRoute, BodyKind, BodyUse};
 use super::scope::Principal;
 use super::{Call, Reply};
 use super::{input, registrar};
@@ -169,6 +169,13 @@ pub(crate) fn dispatch(
     call: Call,
 ) -> Result<Reply, ApiError> {
     call.principal.check(service, &call.route)?;
+    // What the caller may do is said first, then what is wrong with the request.
+    if call.body.is_empty() && call.route.body_use() == BodyUse::Required {
+        return Err(ApiError::MissingBody(match call.route.body_kind() {
+            BodyKind::Json => "application/json",
+            BodyKind::Form => "application/x-www-form-urlencoded",
+        }));
+    }
     let reply = answer(service, schemas, &call)?;
     Ok(match reply {
         Reply::Json(status, mut value) if !call.principal.secrets => {

@@ -28,7 +28,7 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 
 pub use openapi::document as openapi_document;
-pub use route::{Access, ApiRoute, BodyKind, BodyUse, ROUTES};
+pub use route::{Access, ApiRoute, BodyKind, ROUTES};
 
 use self::error::{ApiError, json_response};
 use self::openapi::Contract;
@@ -153,9 +153,6 @@ impl Api {
             })?;
         if !body.is_empty() && (!typed || !has_body_method) {
             return Err(ApiError::UnsupportedMediaType(expected));
-        }
-        if body.is_empty() && route.body_use() == BodyUse::Required {
-            return Err(ApiError::MissingBody(expected));
         }
         let call = Call {
             route,
