@@ -100,29 +100,43 @@ async fn schemathesis_finds_nothing_the_document_does_not_say() {
     seed(&app).await;
     let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/schemathesis.toml");
     let report = app.dir.path().join("schemathesis");
-    let mut command = Command::new(&binary);
-    command
-        .arg("--config-file")
-        .arg(&config)
-        .arg("run")
-        .arg(format!("{}/api/v1/openapi.json", app.admin_base()))
-        .arg("--header")
-        .arg(format!("Authorization: Bearer {}", app.token()))
-        .args(["--checks", "all"])
-        .args([
-            "--max-examples",
-            &setting("SIPPROV_SCHEMATHESIS_EXAMPLES", "25"),
-        ])
-        .args(["--seed", &setting("SIPPROV_SCHEMATHESIS_SEED", "1")])
-        .args(["--workers", "2", "--request-timeout", "10"])
-        .arg("--report-dir")
-        .arg(&report)
-        .current_dir(app.dir.path())
-        .env("NO_COLOR", "1");
-    let output = tokio::task::spawn_blocking(move || command.output())
-        .await
-        .unwrap()
-        .unwrap_or_else(|e| panic!("{} did not run: {e}", binary.display()));
+    let run = || {
+        let mut command = Command::new(&binary);
+        command
+            .arg("--config-file")
+            .arg(&config)
+            .arg("run")
+            .arg(format!("{}/api/v1/openapi.json", app.admin_base()))
+            .arg("--header")
+            .arg(format!("Authorization: Bearer {}", app.token()))
+            .args(["--checks", "all"])
+            .args([
+                "--max-examples",
+                &setting("SIPPROV_SCHEMATHESIS_EXAMPLES", "25"),
+            ])
+            .args(["--seed", &setting("SIPPROV_SCHEMATHESIS_SEED", "1")])
+            .args(["--workers", "2", "--request-timeout", "10"])
+            .arg("--report-dir")
+            .arg(&report)
+            .current_dir(app.dir.path())
+            .env("NO_COLOR", "1");
+        tokio::task::block_in_place(|| command.output())
+            .unwrap_or_else(|e| panic!("{} did not run: {e}", binary.display()))
+    };
+    let mut output = run();
+    // CPython 3.11 (used only where no 3.12 or later is installed, see scripts/test) now
+    // and then dies in its own parser under hypothesis: an interpreter bug, not a finding.
+    // One more run then; a second crash fails the test.
+    let interpreter_bug = "AST constructor recursion depth mismatch";
+    let crashed = |output: &std::process::Output| {
+        [&output.stdout, &output.stderr]
+            .iter()
+            .any(|text| String::from_utf8_lossy(text).contains(interpreter_bug))
+    };
+    if !output.status.success() && crashed(&output) {
+        eprintln!("schemathesis: the Python 3.11 parser crash ({interpreter_bug}); running again");
+        output = run();
+    }
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
