@@ -217,6 +217,8 @@ pub enum DeviceCommand {
     Show { mac: String },
     /// Delete a device and its lines
     Rm { mac: String },
+    /// Give the device new web passwords (admin and user logins of its web page)
+    RotateWebPasswords { mac: String },
     /// Re-arm the first-boot hand-off (a factory-reset phone)
     Arm {
         mac: String,
@@ -532,6 +534,8 @@ const DEVICE_FIELDS: &[(&str, &str)] = &[
     ("armed until", "provisioning.armed_until"),
     ("handed off", "provisioning.handed_off_at"),
     ("refused", "provisioning.refused_attempts"),
+    ("web admin", "web.admin.password"),
+    ("web user", "web.user.password"),
     ("last fetch", "last_fetch.at"),
     ("last address", "last_fetch.address"),
     ("firmware", "last_fetch.firmware"),
@@ -786,6 +790,15 @@ pub async fn device(connection: &Connection, command: DeviceCommand) -> anyhow::
         DeviceCommand::Show { mac } => (
             api.call(Method::GET, &format!("/devices/{}", encode(&mac)), None)
                 .await?,
+            show_device,
+        ),
+        DeviceCommand::RotateWebPasswords { mac } => (
+            api.call(
+                Method::POST,
+                &format!("/devices/{}/web-passwords/rotate", encode(&mac)),
+                None,
+            )
+            .await?,
             show_device,
         ),
         DeviceCommand::Rm { mac } => (

@@ -32,7 +32,20 @@ pub struct Device {
     pub handoff: HandOff,
     /// Line number (1-based) → line.
     pub lines: BTreeMap<u16, Line>,
+    /// The logins of the device's own web page and menu; `None` only in records written
+    /// before schema 4, which the store's upgrade fills.
+    #[serde(default)]
+    pub web_passwords: Option<WebPasswords>,
     pub created_at: Timestamp,
+}
+
+/// The passwords of a device's two built-in logins (Yealink: `admin`, with every right on
+/// its web page, and `user`): generated for each device, so no phone keeps its factory
+/// `admin`/`admin` and no two devices share one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebPasswords {
+    pub admin: Secret,
+    pub user: Secret,
 }
 
 /// One SIP account of a device, bound to a user.

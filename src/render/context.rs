@@ -35,6 +35,17 @@ pub struct DeviceFile {
     pub accounts: Vec<AccountSlot>,
     /// DECT single-cell bases: one slot per handset, numbered 1..=handsets; empty otherwise.
     pub handsets: Vec<HandsetSlot>,
+    /// The passwords of the device's web logins; `None` leaves the device's own.
+    pub web_passwords: Option<WebLogins>,
+}
+
+/// The passwords of a device's built-in web logins, written into its file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WebLogins {
+    /// The `admin` login: every right on the device's web page.
+    pub admin: Secret,
+    /// The `user` login.
+    pub user: Secret,
 }
 
 /// HTTP credentials for fetching provisioning files.

@@ -87,6 +87,10 @@ fn device(
         },
         accounts,
         handsets,
+        web_passwords: Some(WebLogins {
+            admin: Secret::generated(format!("web-admin-{mac}")),
+            user: Secret::generated(format!("web-user-{mac}")),
+        }),
     }
 }
 

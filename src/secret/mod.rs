@@ -37,6 +37,14 @@ pub fn password() -> Secret {
     Secret::generated(alphanumeric(PASSWORD_LENGTH))
 }
 
+/// Generated passwords for a device's web logins.
+pub fn web_passwords() -> crate::domain::WebPasswords {
+    crate::domain::WebPasswords {
+        admin: password(),
+        user: password(),
+    }
+}
+
 /// A generated bearer token or link token.
 pub fn token() -> String {
     alphanumeric(TOKEN_LENGTH)

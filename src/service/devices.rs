@@ -126,6 +126,7 @@ impl Service {
                 self.settings.handoff_networks.clone(),
             ),
             lines: Default::default(),
+            web_passwords: Some(secret::web_passwords()),
             created_at: registered_at,
         };
         w.put_device(&device)?;
@@ -259,6 +260,16 @@ impl Service {
                 handed_off_at: device.handoff.handed_off_at,
                 ..HandOff::armed(now(), window, networks.clone())
             };
+            w.put_device(&device)?;
+            self.device_view(w, device)
+        })
+    }
+
+    /// New generated passwords for the device's web logins; its next file carries them.
+    pub fn rotate_web_passwords(&self, mac: Mac) -> Result<DeviceView, Error> {
+        self.store.write(|w| {
+            let mut device = w.device(mac)?.ok_or(Error::NotFound("device"))?;
+            device.web_passwords = Some(secret::web_passwords());
             w.put_device(&device)?;
             self.device_view(w, device)
         })

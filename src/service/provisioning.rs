@@ -27,7 +27,7 @@ use crate::domain::{
 };
 use crate::render::{
     AccountSlot, CommonFile, DeviceFile, DeviceLocale, HandsetSlot, LineAccount, LineRoute,
-    ProvisioningLogin,
+    ProvisioningLogin, WebLogins,
 };
 use crate::store::{Reads, UnclaimedRank};
 use crate::vendors::{PhoneFile, RecheckWindow, UserAgent};
@@ -368,6 +368,10 @@ impl Service {
             },
             handsets: HandsetSlot::defaults(model.dect, &accounts),
             accounts,
+            web_passwords: device.web_passwords.as_ref().map(|web| WebLogins {
+                admin: web.admin.clone(),
+                user: web.user.clone(),
+            }),
         };
         self.renderer
             .render_device(&file)

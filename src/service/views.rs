@@ -11,8 +11,8 @@ use utoipa::ToSchema;
 use super::Error;
 use crate::domain::{
     Account, AccountId, AccountScope, AdminLevel, Device, DeviceAuth, Fetch, Line, Mac,
-    NumberingPlan, Registrar, SystemTag, Tag, TokenId, TokenScope, Unclaimed, User, UserId,
-    UserStatus, UserType, app_username,
+    NumberingPlan, Registrar, Secret, SystemTag, Tag, TokenId, TokenScope, Unclaimed, User, UserId,
+    UserStatus, UserType, WebPasswords, app_username,
 };
 use crate::store::Reads;
 
@@ -331,6 +331,8 @@ pub struct DeviceView {
     pub handsets: Option<u16>,
     pub lines: Vec<LineView>,
     pub provisioning: ProvisioningView,
+    /// The logins of the device's own web page, written into its file.
+    pub web: WebView,
     /// The device's last recorded fetch; `null` before the first.
     pub last_fetch: Option<Fetch>,
     #[schema(value_type = String, format = DateTime)]
@@ -358,6 +360,36 @@ pub struct ProvisioningView {
     pub refused_attempts: u32,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub last_refused_at: Option<Timestamp>,
+}
+
+/// A device's web logins (Yealink: `admin` and `user`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WebView {
+    pub admin: WebLoginView,
+    pub user: WebLoginView,
+}
+
+/// One web login of a device.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WebLoginView {
+    pub username: &'static str,
+    /// `null` for a token without the secrets right (and for a device whose passwords are
+    /// not yet generated).
+    #[schema(nullable)]
+    pub password: Option<String>,
+}
+
+impl WebView {
+    fn of(web: Option<&WebPasswords>) -> WebView {
+        let login = |username, password: Option<&Secret>| WebLoginView {
+            username,
+            password: password.map(|p| p.expose().to_owned()),
+        };
+        WebView {
+            admin: login("admin", web.map(|w| &w.admin)),
+            user: login("user", web.map(|w| &w.user)),
+        }
+    }
 }
 
 impl DeviceView {
@@ -416,6 +448,7 @@ impl DeviceView {
             handsets,
             lines,
             provisioning,
+            web: WebView::of(device.web_passwords.as_ref()),
             created_at: device.created_at,
         })
     }

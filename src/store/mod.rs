@@ -41,7 +41,7 @@ pub use reads::Reads;
 pub use write::{UnclaimedRank, Write};
 
 /// The schema this build reads and writes. Bump it when a change needs a migration.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 const SCHEMA_KEY: &[u8] = b"schema_version";
 

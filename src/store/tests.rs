@@ -203,6 +203,7 @@ fn device_with_secrets(ha1b: bool) -> Device {
         },
         handoff: HandOff::default(),
         lines: [(1, line)].into(),
+        web_passwords: None,
         created_at: Timestamp::UNIX_EPOCH,
     }
 }
@@ -274,6 +275,11 @@ fn an_older_schema_is_upgraded_on_open() {
         .device("001565aabbcc".parse().unwrap())
         .unwrap()
         .unwrap();
+    let web = device
+        .web_passwords
+        .as_ref()
+        .expect("schema 4 gives every device its web passwords");
+    assert_ne!(web.admin.expose(), web.user.expose());
     let sip = &device.lines[&1].sip;
     assert_eq!(
         sip.ha1b,

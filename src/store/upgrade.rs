@@ -1,7 +1,8 @@
 //! Schema upgrades and re-sealing.
 //!
 //! Each step brings a database from one schema version to the next, in one write with the
-//! new version number, so a crash leaves either the old schema or the new. Schema 3 seals
+//! new version number, so a crash leaves either the old schema or the new. Schema 4 gives
+//! devices their web passwords. Schema 3 seals
 //! the records of the sealed trees; that is done first, for any older database, so that
 //! every later step reads records the way this build does.
 
@@ -29,6 +30,7 @@ pub(super) fn upgrade(store: &Store, found: u32) -> Result<(), StoreError> {
                 1 => fill_ha1b(w)?,
                 // 2 → 3 sealed the records, above.
                 2 => {}
+                3 => fill_web_passwords(w)?,
                 _ => unreachable!("no schema step from version {from}"),
             }
             w.set_meta(SCHEMA_KEY, &(from + 1).to_be_bytes());
@@ -47,6 +49,19 @@ fn seal_clear_records(w: &mut Write<'_>) -> Result<(), StoreError> {
                 let sealed = keys.seal(&tree.seal_context(&key), &value);
                 w.set_raw(tree, key, sealed);
             }
+        }
+    }
+    Ok(())
+}
+
+/// 3 → 4: every device gets its own web passwords (it kept the factory ones before).
+fn fill_web_passwords(w: &mut Write<'_>) -> Result<(), StoreError> {
+    let keys = w.data_keys();
+    for (key, bytes) in w.scan(TreeId::Devices, &[])? {
+        let mut device: Device = decode_record(&keys, TreeId::Devices, &key, &bytes)?;
+        if device.web_passwords.is_none() {
+            device.web_passwords = Some(crate::secret::web_passwords());
+            w.put_device(&device)?;
         }
     }
     Ok(())

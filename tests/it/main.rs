@@ -19,4 +19,5 @@ mod shutdown;
 mod support;
 mod tls;
 mod ui;
+mod web_passwords;
 mod webdriver;

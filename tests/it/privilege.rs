@@ -50,6 +50,8 @@ async fn without_the_secrets_right_every_password_is_masked() {
             .provisioning
             .unwrap()
             .password,
+        device.web.admin.password.clone().unwrap(),
+        device.web.user.password.clone().unwrap(),
     ];
     let read_only = token(&app, json!({"name": "dashboard", "scope": "read_only"})).await;
     let plain_admin = token(&app, json!({"name": "ops"})).await;
@@ -64,6 +66,9 @@ async fn without_the_secrets_right_every_password_is_masked() {
             "the rest is there"
         );
         assert!(device["provisioning"]["password"].is_null());
+        assert!(device["web"]["admin"]["password"].is_null(), "{device}");
+        assert!(device["web"]["user"]["password"].is_null());
+        assert_eq!(device["web"]["admin"]["username"], "admin");
         assert!(device["provisioning"]["username"].is_string());
         let (_, shown) = get(&app, token, &format!("/api/v1/accounts/{account}")).await;
         assert!(shown["provisioning"]["password"].is_null(), "{shown}");
@@ -95,13 +100,15 @@ async fn without_the_secrets_right_every_password_is_masked() {
     let (_, device) = get(&app, &with_secrets, &format!("/api/v1/devices/{mac}")).await;
     assert_eq!(device["lines"][0]["sip"]["password"], json!(passwords[0]));
     assert_eq!(device["provisioning"]["password"], json!(passwords[1]));
+    assert_eq!(device["web"]["admin"]["password"], json!(passwords[3]));
+    assert_eq!(device["web"]["user"]["password"], json!(passwords[4]));
 
     // The CLI's --json shows what the API answered.
     let shown =
         crate::cli::sipprov_with(&app, &read_only, &["device", "show", &mac, "--json"]).await;
     let shown = String::from_utf8_lossy(&shown.stdout);
     assert!(shown.contains(&mac), "{shown}");
-    assert!(!shown.contains(passwords[0].as_str()) && !shown.contains(passwords[1].as_str()));
+    assert!(passwords.iter().all(|p| !shown.contains(p.as_str())));
     app.stop().await;
 }
 

@@ -252,6 +252,7 @@ fn answer(service: &Service, schemas: &Map<String, Value>, call: &Call) -> Resul
         }
         ApiRoute::DeleteLine(mac, line) => no_content(service.unassign_line(mac, line)),
         ApiRoute::RotateLine(mac, line) => ok(service.rotate_line(mac, line)?),
+        ApiRoute::RotateWebPasswords(mac) => ok(service.rotate_web_passwords(mac)?),
         ApiRoute::ListUnclaimed => items(service.unclaimed_devices()?),
         ApiRoute::ClaimDevice(mac) => {
             created(service.claim_device(mac, &input::json::<ClaimInput>(body, schemas)?)?)

@@ -413,6 +413,10 @@ fn describe(route: &ApiRoute, s: &mut Schemas) -> Description {
             Description::new("New generated SIP password (the user name stays)")
                 .answer("200", json("the line", s.named::<crate::service::LineView>()))
         }
+        ApiRoute::RotateWebPasswords(_) => Description::new(
+            "New generated passwords for the device's web logins (admin and user); its next file carries them",
+        )
+        .answer("200", json("the device", s.named::<DeviceView>())),
         ApiRoute::ListUnclaimed => Description::new(
             "Devices that asked for their file without being registered",
         )

@@ -41,6 +41,7 @@ pub enum ApiRoute {
     RenameLine(Mac, u16),
     DeleteLine(Mac, u16),
     RotateLine(Mac, u16),
+    RotateWebPasswords(Mac),
     ListUnclaimed,
     ClaimDevice(Mac),
     CreateToken,
@@ -294,6 +295,9 @@ pub const ROUTES: &[(&str, &str, Build)] = &[
     ("DELETE", "/api/v1/devices/{mac}/lines/{n}", |p| {
         Ok(ApiRoute::DeleteLine(p.mac()?, p.line()?))
     }),
+    ("POST", "/api/v1/devices/{mac}/web-passwords/rotate", |p| {
+        Ok(ApiRoute::RotateWebPasswords(p.mac()?))
+    }),
     ("POST", "/api/v1/devices/{mac}/lines/{n}/rotate", |p| {
         Ok(ApiRoute::RotateLine(p.mac()?, p.line()?))
     }),
@@ -399,6 +403,7 @@ impl ApiRoute {
             | ApiRoute::DeviceAudit(_)
             | ApiRoute::DeleteLine(..)
             | ApiRoute::RotateLine(..)
+            | ApiRoute::RotateWebPasswords(_)
             | ApiRoute::ListUnclaimed
             | ApiRoute::ListTokens
             | ApiRoute::DeleteToken(_)

@@ -77,7 +77,8 @@ impl Principal {
             | ApiRoute::AssignLowestLine(m)
             | ApiRoute::RenameLine(m, _)
             | ApiRoute::DeleteLine(m, _)
-            | ApiRoute::RotateLine(m, _) => (service.device_account(*m)?, "device"),
+            | ApiRoute::RotateLine(m, _)
+            | ApiRoute::RotateWebPasswords(m) => (service.device_account(*m)?, "device"),
             // Lists and the directory filter by themselves; the rest is not an account's.
             ApiRoute::OpenApi
             | ApiRoute::Models

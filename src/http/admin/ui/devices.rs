@@ -223,6 +223,18 @@ impl Ui {
         .await
     }
 
+    pub(super) async fn rotate_web_passwords(
+        &self,
+        call: &Call,
+        mac: Mac,
+    ) -> Result<Reply, Failure> {
+        self.change_device(call, mac, "web".into(), move |s| {
+            s.rotate_web_passwords(mac)?;
+            Ok("The device has new web passwords; it gets them at its next fetch.".into())
+        })
+        .await
+    }
+
     pub(super) async fn unassign_line(
         &self,
         call: &Call,

@@ -411,6 +411,7 @@ impl Ui {
             UiRoute::RenameLine(mac, line) => self.rename_line(call, mac, line).await,
             UiRoute::RotateLine(mac, line) => self.rotate_line(call, mac, line).await,
             UiRoute::UnassignLine(mac, line) => self.unassign_line(call, mac, line).await,
+            UiRoute::RotateWebPasswords(mac) => self.rotate_web_passwords(call, mac).await,
             UiRoute::Unclaimed => self.unclaimed(call).await,
             UiRoute::Claim(mac) => self.claim(call, mac).await,
             UiRoute::Tokens => self.tokens(call).await,

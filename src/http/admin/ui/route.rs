@@ -45,6 +45,7 @@ pub enum UiRoute {
     RenameLine(Mac, u16),
     RotateLine(Mac, u16),
     UnassignLine(Mac, u16),
+    RotateWebPasswords(Mac),
     Unclaimed,
     Claim(Mac),
     /// The API tokens: the list and the create form.
@@ -219,6 +220,9 @@ const ROUTES: &[(&str, &str, Build)] = &[
     ("POST", "/devices/{mac}/lines/{line}/unassign", |p| {
         Ok(UiRoute::UnassignLine(p.mac()?, p.line()?))
     }),
+    ("POST", "/devices/{mac}/web-passwords/rotate", |p| {
+        Ok(UiRoute::RotateWebPasswords(p.mac()?))
+    }),
     ("GET", "/unclaimed", |_| Ok(UiRoute::Unclaimed)),
     ("POST", "/unclaimed/{mac}/claim", |p| {
         Ok(UiRoute::Claim(p.mac()?))
@@ -367,6 +371,10 @@ mod tests {
             (
                 post("/devices/805ec009abdc/lines/3/rotate"),
                 UiRoute::RotateLine(mac(), 3),
+            ),
+            (
+                post("/devices/805ec009abdc/web-passwords/rotate"),
+                UiRoute::RotateWebPasswords(mac()),
             ),
             (
                 post("/devices/805ec009abdc/lines/3/unassign"),
