@@ -1,6 +1,7 @@
 //! `Account`: a customer of the provider, with its SIP domain, registrar, numbering plan,
 //! defaults for its users, and how its phones authenticate.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -12,6 +13,7 @@ use super::credentials::Secret;
 use super::extension::NumberingPlan;
 use super::identity::is_dns_name;
 use super::locale::{Language, TimeZone};
+use super::settings::Settings;
 use super::text::line_of_text;
 
 /// Identifies an account; assigned by the store, never reused.
@@ -76,6 +78,12 @@ pub struct Account {
     pub default_calling_plan: Option<String>,
     /// How this account's phones authenticate when fetching their files.
     pub device_auth: DeviceAuth,
+    /// Phone settings of the account's devices (over the provider's defaults).
+    #[serde(default, skip_serializing_if = "Settings::is_empty")]
+    pub settings: Settings,
+    /// Device profiles: named settings an admin assigns to devices (name → settings).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub profiles: BTreeMap<String, Settings>,
     pub created_at: Timestamp,
 }
 
@@ -295,6 +303,8 @@ mod tests {
             calling_plans: Vec::new(),
             default_calling_plan: None,
             device_auth: DeviceAuth::PerDevice,
+            settings: Settings::default(),
+            profiles: BTreeMap::new(),
             created_at: Timestamp::UNIX_EPOCH,
         }
     }

@@ -12,6 +12,7 @@ use super::ParseError;
 use super::account::{AccountId, ProvisioningCredentials};
 use super::credentials::{Secret, SipUsername};
 use super::mac::Mac;
+use super::settings::Settings;
 use super::user::UserId;
 
 /// A registered device.
@@ -36,6 +37,12 @@ pub struct Device {
     /// before schema 4, which the store's upgrade fills.
     #[serde(default)]
     pub web_passwords: Option<WebPasswords>,
+    /// The account's profile this device takes its settings from, if any.
+    #[serde(default)]
+    pub profile: Option<String>,
+    /// Phone settings of this device alone (over its profile's and its account's).
+    #[serde(default, skip_serializing_if = "Settings::is_empty")]
+    pub settings: Settings,
     pub created_at: Timestamp,
 }
 

@@ -14,6 +14,7 @@ mod identity;
 mod locale;
 mod mac;
 mod phone_number;
+pub mod settings;
 mod text;
 mod token;
 mod user;
@@ -33,6 +34,7 @@ pub use identity::{Email, Username, app_username, is_dns_name};
 pub use locale::{Language, TimeZone};
 pub use mac::Mac;
 pub use phone_number::{AreaCode, E164, PoolNumber};
+pub use settings::{Effective, Settings, SettingsPatch, Source};
 pub use text::{Tag, line_of_text, optional_text, tags};
 pub use token::{AccountScope, AdminToken, PasswordLink, TokenId, TokenScope};
 pub use user::{

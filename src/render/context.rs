@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::domain::{Mac, Secret, SipRoute, Transport};
+use crate::vendors::settings::KeyValue;
 use crate::vendors::{Cells, Dect, LanguageNames, RecheckWindow, YealinkTime};
 
 /// The context of a device's own file (`<mac>.cfg`): its lines and its secrets.
@@ -37,6 +38,28 @@ pub struct DeviceFile {
     pub handsets: Vec<HandsetSlot>,
     /// The passwords of the device's web logins; `None` leaves the device's own.
     pub web_passwords: Option<WebLogins>,
+    /// The named settings in force, each with its keys and the level that set it.
+    pub settings: Vec<SettingBlock>,
+    /// The raw vendor keys in force, written last.
+    pub raw: Vec<RawLine>,
+}
+
+/// A named setting in the vendor's keys.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SettingBlock {
+    /// The setting's name (`codecs`).
+    pub name: String,
+    /// Where its value comes from (`account`, `profile reception`, `device` …).
+    pub source: String,
+    pub lines: Vec<KeyValue>,
+}
+
+/// A raw vendor key, with where it comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RawLine {
+    pub key: String,
+    pub value: String,
+    pub source: String,
 }
 
 /// The passwords of a device's built-in web logins, written into its file.
@@ -64,6 +87,9 @@ pub struct DeviceLocale {
     pub language: LanguageNames,
     /// `Catalogue::yealink_time` of the device's time zone.
     pub time: YealinkTime,
+    /// The vendor's tone set of the `tone_country` setting, else of the country of the
+    /// time zone; `None` leaves the phone's own.
+    pub tone_country: Option<String>,
 }
 
 /// One SIP account slot of a device.

@@ -17,7 +17,7 @@ mod tests;
 
 pub use context::{
     AccountSlot, CommonFile, DeviceFile, DeviceLocale, HandsetSlot, LineAccount, LineRoute,
-    ProvisioningLogin, ProxyAddress, SipServerAddress, WebLogins,
+    ProvisioningLogin, ProxyAddress, RawLine, SettingBlock, SipServerAddress, WebLogins,
 };
 pub use pages::Pages;
 pub use renderer::{RenderError, Renderer};

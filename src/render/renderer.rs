@@ -42,6 +42,10 @@ const BUILTIN: &[(&str, &str)] = &[
         "yealink/_accounts.cfg",
         include_str!("../../templates/yealink/_accounts.cfg"),
     ),
+    (
+        "yealink/_settings.cfg",
+        include_str!("../../templates/yealink/_settings.cfg"),
+    ),
 ];
 
 /// Why a template could not be loaded or rendered.

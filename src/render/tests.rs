@@ -84,6 +84,10 @@ fn device(
         locale: DeviceLocale {
             language: vendor.language(language).clone(),
             time: catalogue.yealink_time(zone.parse().unwrap()).clone(),
+            tone_country: catalogue
+                .zone_country(zone.parse().unwrap())
+                .and_then(|country| vendor.tone_country(country))
+                .map(str::to_owned),
         },
         accounts,
         handsets,
@@ -91,6 +95,8 @@ fn device(
             admin: Secret::generated(format!("web-admin-{mac}")),
             user: Secret::generated(format!("web-user-{mac}")),
         }),
+        settings: Vec::new(),
+        raw: Vec::new(),
     }
 }
 

@@ -53,6 +53,8 @@ pub struct AccountInput {
     /// `per_device` (default) or `account`.
     #[schema(schema_with = device_auth_input)]
     pub device_auth: Option<String>,
+    /// Phone settings of the account's devices (over the provider's defaults).
+    pub settings: Option<super::SettingsInput>,
 }
 
 fn device_auth_input() -> utoipa::openapi::Object {
@@ -60,7 +62,7 @@ fn device_auth_input() -> utoipa::openapi::Object {
 }
 
 /// A field that may be given as `null` (`Some(None)`) or left out (`None`).
-fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+pub(super) fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
 where
     D: serde::Deserializer<'de>,
     T: Deserialize<'de>,
@@ -130,6 +132,7 @@ struct AccountDraft {
     default_calling_plan: Option<String>,
     numbers: Option<Vec<(E164, Option<AreaCode>)>>,
     account_wide_auth: bool,
+    settings: crate::domain::Settings,
 }
 
 /// A registrar (`field` names it in refusals: `registrar`, `backup_registrar`); fields
@@ -323,6 +326,19 @@ fn parse_account(input: &AccountInput, base: Option<&Account>) -> Result<Account
         }
         None => base.is_some_and(|b| matches!(b.device_auth, DeviceAuth::Account(_))),
     };
+    let mut settings = base.map(|b| b.settings.clone()).unwrap_or_default();
+    if let Some(input) = &input.settings {
+        // SRTP `required` is checked against the registrar as this change leaves it.
+        let transport = registrar
+            .as_ref()
+            .map_or(crate::domain::Transport::Udp, |r| r.transport);
+        settings.apply(&super::settings::parse_settings(
+            input,
+            "",
+            transport,
+            &mut invalid,
+        ));
+    }
     match (
         name,
         domain,
@@ -353,6 +369,7 @@ fn parse_account(input: &AccountInput, base: Option<&Account>) -> Result<Account
             default_calling_plan,
             numbers,
             account_wide_auth,
+            settings,
         }),
         _ => Err(invalid),
     }
@@ -514,6 +531,8 @@ fn save(
         calling_plans: draft.calling_plans,
         default_calling_plan: draft.default_calling_plan,
         device_auth: device_auth(draft.account_wide_auth, old, id),
+        settings: draft.settings,
+        profiles: old.map(|o| o.profiles.clone()).unwrap_or_default(),
         created_at: old.map_or_else(now, |o| o.created_at),
     };
     w.put_account(&account)?;

@@ -127,6 +127,8 @@ impl Service {
             ),
             lines: Default::default(),
             web_passwords: Some(secret::web_passwords()),
+            profile: None,
+            settings: Default::default(),
             created_at: registered_at,
         };
         w.put_device(&device)?;

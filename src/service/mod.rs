@@ -17,8 +17,10 @@ mod directory;
 mod lines;
 mod numbers;
 mod portal;
+mod profiles;
 mod provisioning;
 pub(crate) mod schema;
+mod settings;
 mod tokens;
 mod user_form;
 mod users;
@@ -45,6 +47,9 @@ pub use directory::{LookupCounts, Subscriber, SubscriberList};
 pub use lines::LineInput;
 pub use portal::LinkState;
 pub use provisioning::{FailureAllowance, PhoneAnswer, PhoneRequest};
+pub use settings::{
+    DeviceUpdate, EffectiveView, ProfileInput, ProfileView, SettingsInput, SourcedValue,
+};
 pub use tokens::{NewToken, TokenInput};
 pub use user_form::{DeviceLineInput, UserInput, UserNumberInput, VoicemailInput};
 pub use users::UserQuery;
@@ -79,8 +84,9 @@ pub struct Settings {
     pub mail_from: String,
     /// Time servers written into common files.
     pub ntp_servers: Vec<String>,
-    /// What a phone dials for voicemail (`voice_mail.number.N`).
-    pub voicemail_number: String,
+    /// The provider's phone settings (config file `[phone_settings]`), under every
+    /// account's.
+    pub phone_defaults: crate::domain::Settings,
     /// The data key file, rewritten by a key rotation.
     pub key_file: PathBuf,
 }
@@ -98,7 +104,7 @@ impl Settings {
             audit_limit: 100,
             mail_from: "sipprov <noreply@sipprov.invalid>".into(),
             ntp_servers: vec!["0.pool.ntp.org".into(), "1.pool.ntp.org".into()],
-            voicemail_number: "*97".into(),
+            phone_defaults: crate::domain::Settings::default(),
             key_file: data_dir.join("data.key"),
         }
     }

@@ -22,12 +22,13 @@ use sha2::{Digest, Sha256};
 
 use super::credentials::Credentials;
 use super::{Error, Service, now};
+use crate::domain::settings::WebPasswordPolicy;
 use crate::domain::{
     Account, Device, DeviceAuth, Fetch, FetchOutcome, Mac, ProvisioningCredentials, Unclaimed,
 };
 use crate::render::{
     AccountSlot, CommonFile, DeviceFile, DeviceLocale, HandsetSlot, LineAccount, LineRoute,
-    ProvisioningLogin, WebLogins,
+    ProvisioningLogin, RawLine, SettingBlock, WebLogins,
 };
 use crate::store::{Reads, UnclaimedRank};
 use crate::vendors::{PhoneFile, RecheckWindow, UserAgent};
@@ -322,6 +323,14 @@ impl Service {
         let route = LineRoute::new(&account.sip_route(), |transport| {
             vendor.transport_code(transport).to_owned()
         });
+        let effective = self.effective_settings(device, account);
+        let settings = &effective.settings;
+        let source = |name: &str| {
+            effective
+                .sources
+                .get(name)
+                .map_or_else(|| "default".to_owned(), ToString::to_string)
+        };
         let mut lines = BTreeMap::new();
         let mut locale_of = (account.language, account.time_zone);
         for line in device.lines.values() {
@@ -331,10 +340,10 @@ impl Service {
             if line.number == 1 {
                 locale_of = (user.language, user.time_zone);
             }
-            let voicemail = user
-                .voicemail
-                .enabled
-                .then(|| self.settings.voicemail_number.clone());
+            let voicemail = settings
+                .voicemail_number
+                .clone()
+                .filter(|_| user.voicemail.enabled);
             lines.insert(
                 line.number,
                 LineAccount {
@@ -350,6 +359,31 @@ impl Service {
                 },
             );
         }
+        let used: Vec<u16> = lines.keys().copied().collect();
+        let blocks = crate::vendors::settings::yealink_named(settings, &used)
+            .into_iter()
+            .map(|(name, lines)| SettingBlock {
+                name: name.to_owned(),
+                source: source(name),
+                lines,
+            })
+            .collect();
+        let raw = settings
+            .raw
+            .iter()
+            .map(|(key, value)| RawLine {
+                key: key.clone(),
+                value: value.clone(),
+                source: source(&format!("raw.{key}")),
+            })
+            .collect();
+        let tone_country = settings
+            .tone_country
+            .as_deref()
+            .or_else(|| self.catalogue.zone_country(locale_of.1))
+            .and_then(|country| vendor.tone_country(country))
+            .map(str::to_owned);
+        let manage_web = settings.web_passwords != Some(WebPasswordPolicy::Unmanaged);
         let accounts = AccountSlot::all(model.lines, lines);
         let credentials = expected_credentials(device, account);
         let file = DeviceFile {
@@ -365,13 +399,20 @@ impl Service {
             locale: DeviceLocale {
                 language: vendor.language(locale_of.0).clone(),
                 time: self.catalogue.yealink_time(locale_of.1).clone(),
+                tone_country,
             },
             handsets: HandsetSlot::defaults(model.dect, &accounts),
             accounts,
-            web_passwords: device.web_passwords.as_ref().map(|web| WebLogins {
-                admin: web.admin.clone(),
-                user: web.user.clone(),
-            }),
+            web_passwords: device
+                .web_passwords
+                .as_ref()
+                .filter(|_| manage_web)
+                .map(|web| WebLogins {
+                    admin: web.admin.clone(),
+                    user: web.user.clone(),
+                }),
+            settings: blocks,
+            raw,
         };
         self.renderer
             .render_device(&file)

@@ -24,6 +24,8 @@ fn account(id: u64, domain: &str) -> Account {
         calling_plans: vec![],
         default_calling_plan: None,
         device_auth: DeviceAuth::PerDevice,
+        settings: Default::default(),
+        profiles: Default::default(),
         created_at: Timestamp::UNIX_EPOCH,
     }
 }
@@ -204,6 +206,8 @@ fn device_with_secrets(ha1b: bool) -> Device {
         handoff: HandOff::default(),
         lines: [(1, line)].into(),
         web_passwords: None,
+        profile: None,
+        settings: Default::default(),
         created_at: Timestamp::UNIX_EPOCH,
     }
 }

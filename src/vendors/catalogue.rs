@@ -53,7 +53,12 @@ pub struct Catalogue {
     tokens: HashMap<String, Vec<usize>>,
     /// Yealink `local_time.*` values by IANA zone.
     yealink_times: YealinkTimes,
+    /// ISO 3166 country by IANA zone (`data/zone-countries.tsv`).
+    zone_countries: HashMap<&'static str, &'static str>,
 }
+
+/// IANA zone → country, from tzdata's zone.tab.
+const ZONE_COUNTRIES: &str = include_str!("../../data/zone-countries.tsv");
 
 impl Catalogue {
     /// Loads the built-in catalogue on first call. Call it at startup so that a broken data
@@ -85,6 +90,11 @@ impl Catalogue {
             names: HashMap::new(),
             tokens: HashMap::new(),
             yealink_times: YealinkTimes::load()?,
+            zone_countries: ZONE_COUNTRIES
+                .lines()
+                .filter(|line| !line.starts_with('#'))
+                .filter_map(|line| line.split_once('\t'))
+                .collect(),
         };
         for &(file, text) in files {
             let parsed: VendorFile =
@@ -225,6 +235,11 @@ impl Catalogue {
     /// Yealink's `local_time.*` values for `zone`.
     pub fn yealink_time(&self, zone: TimeZone) -> &YealinkTime {
         self.yealink_times.get(zone)
+    }
+
+    /// The country (ISO 3166 alpha-2) of a time zone; `None` for zones of no country (UTC).
+    pub fn zone_country(&self, zone: TimeZone) -> Option<&'static str> {
+        self.zone_countries.get(zone.name()).copied()
     }
 }
 
@@ -379,22 +394,30 @@ mod tests {
         assert_eq!(yealink.transport_code(crate::domain::Transport::Tls), "2");
         let french = yealink.language(crate::domain::Language::Fr);
         assert_eq!(
-            (
-                french.gui.as_str(),
-                french.tone_country.as_str(),
-                french.handset.as_str()
-            ),
-            ("French", "France", "1")
+            (french.gui.as_str(), french.handset.as_str()),
+            ("French", "1")
         );
         let english = yealink.language(crate::domain::Language::En);
         assert_eq!(
-            (
-                english.wui.as_str(),
-                english.tone_country.as_str(),
-                english.handset.as_str()
-            ),
-            ("English", "United States", "0")
+            (english.wui.as_str(), english.handset.as_str()),
+            ("English", "0")
         );
+    }
+
+    #[test]
+    fn tones_follow_the_country_of_the_time_zone() {
+        let catalogue = catalogue();
+        let yealink = catalogue.vendor("yealink").unwrap();
+        let tones = |zone: &str| {
+            catalogue
+                .zone_country(zone.parse().unwrap())
+                .and_then(|country| yealink.tone_country(country))
+        };
+        assert_eq!(tones("America/Toronto"), Some("United States"));
+        assert_eq!(tones("Europe/Paris"), Some("France"));
+        assert_eq!(tones("Europe/London"), Some("Great Britain"));
+        assert_eq!(tones("America/Montreal"), Some("United States"), "a link");
+        assert_eq!(tones("UTC"), None);
     }
 
     #[test]

@@ -27,8 +27,6 @@ pub struct LanguageNames {
     pub gui: String,
     /// The phone's web interface language (Yealink `lang.wui`).
     pub wui: String,
-    /// The country whose call-progress tones the phone plays (Yealink `voice.tone.country`).
-    pub tone_country: String,
     /// The DECT handset language (Yealink `custom.handset.language`, an index).
     pub handset: String,
 }

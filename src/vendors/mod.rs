@@ -15,6 +15,7 @@ mod locale;
 mod model;
 mod plausibility;
 mod recheck;
+pub mod settings;
 mod user_agent;
 
 pub use catalogue::{Catalogue, CatalogueError};

@@ -39,6 +39,8 @@ pub struct Vendor {
     pub transport: TransportCodes,
     /// Its names for each language.
     pub languages: Languages,
+    /// Its call-progress tone sets by ISO 3166 country.
+    pub tone_countries: BTreeMap<String, String>,
     /// Templates of a common file that no model of the catalogue names.
     pub fallback_templates: Templates,
 }
@@ -144,6 +146,11 @@ impl Vendor {
     }
 
     /// This vendor's names for `language`.
+    /// Its tone set for a country (ISO 3166 alpha-2), if it has one.
+    pub fn tone_country(&self, country: &str) -> Option<&str> {
+        self.tone_countries.get(country).map(String::as_str)
+    }
+
     pub fn language(&self, language: Language) -> &LanguageNames {
         match language {
             Language::En => &self.languages.en,
@@ -181,6 +188,8 @@ pub(super) struct VendorFile {
     ouis: Vec<String>,
     transport: TransportCodes,
     languages: Languages,
+    #[serde(default)]
+    tone_countries: BTreeMap<String, String>,
     templates: BTreeMap<String, Templates>,
     default_templates: String,
     models: Vec<ModelRow>,
@@ -252,6 +261,7 @@ impl VendorFile {
             ouis: self.ouis,
             transport: self.transport,
             languages: self.languages,
+            tone_countries: self.tone_countries,
             fallback_templates,
         };
         Ok((vendor, models))

@@ -267,6 +267,8 @@ pub fn account_input(form: &Form) -> Result<AccountInput, Invalid> {
         default_calling_plan: text("default_calling_plan"),
         numbers: Some(numbers),
         device_auth: form.filled("device_auth"),
+        // The account's phone settings have their own form (`ui::settings`).
+        settings: None,
     };
     invalid.into_result().map(|()| input)
 }
