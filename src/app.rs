@@ -311,6 +311,11 @@ fn settings(config: &Config) -> Settings {
         SignedDuration::try_from(config.handoff_window).unwrap_or(SignedDuration::from_hours(72));
     settings.handoff_networks = config.handoff_networks.clone();
     settings.unclaimed_limit = config.unclaimed_limit;
+    settings.phone_defaults = config.phone_settings.clone();
+    settings.phone_url = match &config.phone_url {
+        Some(url) => format!("{}/", url.trim_end_matches('/')),
+        None => base_url(config.phone_listen, !config.insecure_http_phone),
+    };
     settings
 }
 

@@ -534,6 +534,7 @@ const DEVICE_FIELDS: &[(&str, &str)] = &[
     ("armed until", "provisioning.armed_until"),
     ("handed off", "provisioning.handed_off_at"),
     ("refused", "provisioning.refused_attempts"),
+    ("profile", "profile"),
     ("web admin", "web.admin.password"),
     ("web user", "web.user.password"),
     ("last fetch", "last_fetch.at"),
@@ -1036,7 +1037,7 @@ fn query_value(text: &str) -> String {
     percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
-fn output(connection: &Connection, value: &Value, show: fn(&Value)) {
+pub(super) fn output(connection: &Connection, value: &Value, show: fn(&Value)) {
     if connection.json {
         println!(
             "{}",
@@ -1048,6 +1049,6 @@ fn output(connection: &Connection, value: &Value, show: fn(&Value)) {
 }
 
 /// A path segment typed by a user (a MAC with colons, say), percent-encoded.
-fn encode(segment: &str) -> String {
+pub(super) fn encode(segment: &str) -> String {
     percent_encoding::utf8_percent_encode(segment, percent_encoding::NON_ALPHANUMERIC).to_string()
 }

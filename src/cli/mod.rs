@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 mod admin;
 mod api;
+mod settings;
 mod table;
 
 use clap::{Parser, Subcommand};
@@ -83,6 +84,21 @@ pub enum Command {
         #[command(flatten)]
         connection: Connection,
     },
+    /// Phone settings: set them on an account, a profile or a device; show a device's
+    /// effective settings; preview its file
+    Settings {
+        #[command(subcommand)]
+        command: settings::SettingsCommand,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Device profiles: named settings assigned to many devices
+    Profile {
+        #[command(subcommand)]
+        command: settings::ProfileCommand,
+        #[command(flatten)]
+        connection: Connection,
+    },
     /// Rotate the data key: a new key seals every record, without stopping the server
     Rekey {
         #[command(flatten)]
@@ -141,6 +157,14 @@ impl Cli {
                 connection,
             } => admin::registrar(&connection, command).await,
             Command::Rekey { connection } => admin::rekey(&connection).await,
+            Command::Settings {
+                command,
+                connection,
+            } => settings::settings(&connection, command).await,
+            Command::Profile {
+                command,
+                connection,
+            } => settings::profile(&connection, command).await,
         };
         match admin {
             Ok(()) => Ok(ExitCode::SUCCESS),

@@ -28,6 +28,8 @@ pub(super) struct FileSettings {
     pub(super) limits: FileLimits,
     #[serde(default)]
     pub(super) phone_throttle: FileThrottle,
+    /// The provider's phone settings: the API's `settings` object as a table.
+    pub(super) phone_settings: Option<crate::service::SettingsInput>,
 }
 
 /// The `[limits]` table.

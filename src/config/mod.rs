@@ -92,6 +92,9 @@ pub struct Config {
     pub phone_throttle: Budgets,
     /// Most entries kept in the unclaimed-devices list. Default 1000.
     pub unclaimed_limit: usize,
+    /// The provider's phone settings (config file `[phone_settings]`), under every
+    /// account's. Default: none (sipprov's own defaults apply).
+    pub phone_settings: crate::domain::Settings,
 }
 
 impl Default for Config {
@@ -111,6 +114,7 @@ impl Default for Config {
             limits: Limits::default(),
             phone_throttle: Budgets::default(),
             unclaimed_limit: 1000,
+            phone_settings: crate::domain::Settings::default(),
         }
     }
 }
@@ -233,6 +237,7 @@ impl Config {
                 .unclaimed_limit
                 .or(file.unclaimed_limit)
                 .unwrap_or(default.unclaimed_limit),
+            phone_settings: phone_settings(file.phone_settings.as_ref())?,
         };
         config.validated()
     }
@@ -338,6 +343,35 @@ impl Config {
         }
         Ok(self)
     }
+}
+
+/// The `[phone_settings]` table, checked as the API checks an account's `settings`. SRTP
+/// `required` is not refused here: whether a registrar is on TLS is each account's matter.
+fn phone_settings(
+    input: Option<&crate::service::SettingsInput>,
+) -> Result<crate::domain::Settings, ConfigError> {
+    let mut settings = crate::domain::Settings::default();
+    let Some(input) = input else {
+        return Ok(settings);
+    };
+    let mut refused = crate::domain::Invalid::new();
+    let patch = crate::service::parse_settings(
+        input,
+        "phone_",
+        crate::domain::Transport::Tls,
+        &mut refused,
+    );
+    if let Err(refused) = refused.into_result() {
+        let message = refused
+            .fields()
+            .iter()
+            .map(|(field, why)| format!("{field}: {why}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Err(invalid("phone_settings", "(config file only)", message));
+    }
+    settings.apply(&patch);
+    Ok(settings)
 }
 
 fn invalid(setting: &'static str, flag: &'static str, message: impl Into<String>) -> ConfigError {

@@ -342,6 +342,18 @@ pub fn country_code(input: &str) -> Result<String, ParseError> {
     }
 }
 
+/// A profile's name, checked by [`profile_name`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileName(pub String);
+
+impl FromStr for ProfileName {
+    type Err = ParseError;
+
+    fn from_str(input: &str) -> Result<ProfileName, ParseError> {
+        profile_name(input).map(ProfileName)
+    }
+}
+
 /// A profile's name: 1–32 lower-case letters, digits, `-` and `_`, starting with a letter
 /// or digit.
 pub fn profile_name(input: &str) -> Result<String, ParseError> {

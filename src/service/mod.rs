@@ -49,6 +49,7 @@ pub use portal::LinkState;
 pub use provisioning::{FailureAllowance, PhoneAnswer, PhoneRequest};
 pub use settings::{
     DeviceUpdate, EffectiveView, ProfileInput, ProfileView, SettingsInput, SourcedValue,
+    parse_settings,
 };
 pub use tokens::{NewToken, TokenInput};
 pub use user_form::{DeviceLineInput, UserInput, UserNumberInput, VoicemailInput};
@@ -87,6 +88,8 @@ pub struct Settings {
     /// The provider's phone settings (config file `[phone_settings]`), under every
     /// account's.
     pub phone_defaults: crate::domain::Settings,
+    /// The phone listener's URL as phones know it, for previews of device files.
+    pub phone_url: String,
     /// The data key file, rewritten by a key rotation.
     pub key_file: PathBuf,
 }
@@ -105,6 +108,7 @@ impl Settings {
             mail_from: "sipprov <noreply@sipprov.invalid>".into(),
             ntp_servers: vec!["0.pool.ntp.org".into(), "1.pool.ntp.org".into()],
             phone_defaults: crate::domain::Settings::default(),
+            phone_url: "https://127.0.0.1:8443/".into(),
             key_file: data_dir.join("data.key"),
         }
     }

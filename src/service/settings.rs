@@ -144,7 +144,7 @@ enum WebPasswordsName {
 /// Parses a `settings` object into a change of one level. Refusals are named
 /// `<prefix>settings.<name>` and `<prefix>settings.raw.<key>`; `registrar` is the
 /// account's transport, which `srtp: required` needs to be TLS.
-pub(crate) fn parse_settings(
+pub fn parse_settings(
     input: &SettingsInput,
     prefix: &str,
     registrar: Transport,
@@ -290,7 +290,8 @@ pub struct DeviceUpdate {
 /// One effective value and the level it comes from.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SourcedValue {
-    #[schema(value_type = Object)]
+    /// The value, of the setting's type.
+    #[schema(schema_with = any_value)]
     pub value: Value,
     /// `default`, `provider`, `account`, `profile` (with `profile`), `device`, or
     /// `time_zone` (the tone country of the time zone of the user on line 1).
@@ -323,6 +324,12 @@ fn sourced(value: Value, source: &Source) -> SourcedValue {
         source,
         profile,
     }
+}
+
+fn any_value() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::SchemaType::AnyValue)
+        .build()
 }
 
 impl EffectiveView {
@@ -454,3 +461,31 @@ impl Service {
         Ok(self.catalogue.zone_country(zone))
     }
 }
+
+impl Service {
+    /// A device's file as the phone would get it, with every secret masked: its lines'
+    /// and web passwords, its provisioning password.
+    pub fn preview_device(&self, mac: Mac) -> Result<String, Error> {
+        let mut device = self.store.device(mac)?.ok_or(Error::NotFound("device"))?;
+        let mut account = self
+            .store
+            .account(device.account)?
+            .ok_or(Error::NotFound("account"))?;
+        let masked = || crate::domain::Secret::generated(MASK.into());
+        device.provisioning.password = masked();
+        if let crate::domain::DeviceAuth::Account(shared) = &mut account.device_auth {
+            shared.password = masked();
+        }
+        for line in device.lines.values_mut() {
+            line.sip.password = masked();
+        }
+        if let Some(web) = &mut device.web_passwords {
+            web.admin = masked();
+            web.user = masked();
+        }
+        self.render_device(&device, &account, &self.settings.phone_url)
+    }
+}
+
+/// What a preview shows in place of a secret.
+pub const MASK: &str = "********";

@@ -59,6 +59,11 @@ pub struct AccountView {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
     pub provisioning: Option<CredentialView>,
+    /// The account's own phone settings (named settings and `raw`).
+    #[schema(value_type = Object)]
+    pub settings: crate::domain::Settings,
+    /// The names of its device profiles.
+    pub profiles: Vec<String>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
 }
@@ -144,6 +149,8 @@ impl AccountView {
             numbers,
             device_auth,
             provisioning,
+            profiles: account.profiles.keys().cloned().collect(),
+            settings: account.settings,
             created_at: account.created_at,
         })
     }
@@ -333,6 +340,11 @@ pub struct DeviceView {
     pub provisioning: ProvisioningView,
     /// The logins of the device's own web page, written into its file.
     pub web: WebView,
+    /// The account's profile it takes settings from.
+    pub profile: Option<String>,
+    /// Its own phone settings, over its profile's and its account's.
+    #[schema(value_type = Object)]
+    pub settings: crate::domain::Settings,
     /// The device's last recorded fetch; `null` before the first.
     pub last_fetch: Option<Fetch>,
     #[schema(value_type = String, format = DateTime)]
@@ -449,6 +461,8 @@ impl DeviceView {
             lines,
             provisioning,
             web: WebView::of(device.web_passwords.as_ref()),
+            profile: device.profile,
+            settings: device.settings,
             created_at: device.created_at,
         })
     }

@@ -15,6 +15,7 @@ mod privilege;
 mod register;
 mod registrar;
 mod sealing;
+mod settings;
 mod shutdown;
 mod support;
 mod tls;

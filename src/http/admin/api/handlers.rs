@@ -12,8 +12,9 @@ use super::{Call, Reply};
 use super::{input, registrar};
 use crate::domain::{AccountId, Mac, UserId};
 use crate::service::{
-    AccountInput, ArmInput, BulkInput, BulkOutcome, ClaimInput, DeviceInput, LineInput,
-    NumberInput, Page, Service, TokenInput, UserInput, UserQuery, mask_secrets,
+    AccountInput, ArmInput, BulkInput, BulkOutcome, ClaimInput, DeviceInput, DeviceUpdate,
+    LineInput, NumberInput, Page, ProfileInput, Service, TokenInput, UserInput, UserQuery,
+    mask_secrets,
 };
 
 const DEFAULT_LIMIT: usize = 50;
@@ -228,6 +229,28 @@ fn answer(service: &Service, schemas: &Map<String, Value>, call: &Call) -> Resul
         }
         ApiRoute::ListDevices(account) => list_devices(service, account, query),
         ApiRoute::GetDevice(mac) => ok(service.device(mac)?),
+        ApiRoute::UpdateDevice(mac) => {
+            ok(service.update_device(mac, &input::json::<DeviceUpdate>(body, schemas)?)?)
+        }
+        ApiRoute::DeviceSettings(mac) => ok(service.device_settings(mac)?),
+        ApiRoute::DevicePreview(mac) => Ok(Reply::Text {
+            status: http::StatusCode::OK,
+            content_type: "text/plain; charset=utf-8",
+            body: service.preview_device(mac)?,
+        }),
+        ApiRoute::ListProfiles(account) => items(service.profiles(account)?),
+        ApiRoute::CreateProfile(account) => {
+            created(service.create_profile(account, &input::json::<ProfileInput>(body, schemas)?)?)
+        }
+        ApiRoute::GetProfile(account, name) => ok(service.profile(account, &name.0)?),
+        ApiRoute::UpdateProfile(account, name) => ok(service.update_profile(
+            account,
+            &name.0,
+            &input::json::<ProfileInput>(body, schemas)?,
+        )?),
+        ApiRoute::DeleteProfile(account, name) => {
+            no_content(service.delete_profile(account, &name.0))
+        }
         ApiRoute::DeleteDevice(mac) => no_content(service.delete_device(mac)),
         ApiRoute::ArmDevice(mac) => {
             ok(service.arm_device(mac, &input::json::<ArmInput>(body, schemas)?)?)

@@ -91,10 +91,17 @@ fn check(
             check(value, sub, path, schemas, refused, depth + 1);
         }
     }
+    let field = if path.is_empty() { "body" } else { path };
     if !admits(schema, value, schemas, depth) {
+        // What serde lets through of another type (a struct read from an array): refused
+        // as the document says.
+        if let Some(kind) = schema["type"].as_str() {
+            refused
+                .entry(field.to_owned())
+                .or_insert_with(|| format!("must be of type {kind}"));
+        }
         return;
     }
-    let field = if path.is_empty() { "body" } else { path };
     match value {
         Value::String(text) => {
             if let Some(problem) = string_problem(text, schema) {

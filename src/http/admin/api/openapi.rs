@@ -371,6 +371,56 @@ fn describe(route: &ApiRoute, s: &mut Schemas) -> Description {
             ),
         ApiRoute::GetDevice(_) => Description::new("Read a device")
             .answer("200", json("the device", s.named::<DeviceView>())),
+        ApiRoute::UpdateDevice(_) => Description::new(
+            "Change a device's label, profile or own settings (fields left out keep their value)",
+        )
+        .body(s.named::<crate::service::DeviceUpdate>())
+        .answer("200", json("the device", s.named::<DeviceView>())),
+        ApiRoute::DeviceSettings(_) => Description::new(
+            "A device's effective settings: each value with the level it comes from (default, provider, account, profile, device, time_zone)",
+        )
+        .answer(
+            "200",
+            json(
+                "the effective settings",
+                s.named::<crate::service::EffectiveView>(),
+            ),
+        ),
+        ApiRoute::DevicePreview(_) => Description::new(
+            "The device's file as the phone would get it, every password masked",
+        )
+        .answer("200", text("the file", "text/plain; charset=utf-8")),
+        ApiRoute::ListProfiles(_) => Description::new("List an account's device profiles")
+            .answer(
+                "200",
+                json("profiles", s.page::<crate::service::ProfileView>()),
+            ),
+        ApiRoute::CreateProfile(_) => Description::new(
+            "Create a device profile: settings an admin assigns to many devices",
+        )
+        .body(s.named::<crate::service::ProfileInput>())
+        .answer(
+            "201",
+            json("the profile", s.named::<crate::service::ProfileView>()),
+        )
+        .conflict(),
+        ApiRoute::GetProfile(..) => Description::new("Read a device profile").answer(
+            "200",
+            json("the profile", s.named::<crate::service::ProfileView>()),
+        ),
+        ApiRoute::UpdateProfile(..) => Description::new(
+            "Change a profile's settings (its name stays: devices refer to it)",
+        )
+        .body(s.named::<crate::service::ProfileInput>())
+        .answer(
+            "200",
+            json("the profile", s.named::<crate::service::ProfileView>()),
+        ),
+        ApiRoute::DeleteProfile(..) => Description::new(
+            "Delete a device profile no device uses (409 otherwise)",
+        )
+        .answer("204", empty("deleted"))
+        .conflict(),
         ApiRoute::DeleteDevice(_) => {
             Description::new("Delete a device and its lines").answer("204", empty("deleted"))
         }
@@ -669,6 +719,15 @@ fn path_parameter(placeholder: &str) -> Parameter {
                     .maximum(Some(65535)),
             ),
             Value::from(1),
+        ),
+        "name" => (
+            "profile name".to_owned(),
+            RefOr::from(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some("^[a-z0-9][a-z0-9_-]{0,31}$")),
+            ),
+            Value::from("reception"),
         ),
         "mac" => (
             "MAC address in any notation".to_owned(),

@@ -6,6 +6,7 @@
 
 use http::Method;
 
+use crate::domain::settings::ProfileName;
 use crate::domain::{AccountId, E164, Mac, ParseError, TokenId, UserId};
 
 /// What a request asks for, with its typed path values.
@@ -31,6 +32,12 @@ pub enum ApiRoute {
     CreateDevice(AccountId),
     ListDevices(AccountId),
     GetDevice(Mac),
+    /// Its label, profile and own settings.
+    UpdateDevice(Mac),
+    /// Its effective settings and where each comes from.
+    DeviceSettings(Mac),
+    /// Its file as the phone would get it, every secret masked.
+    DevicePreview(Mac),
     DeleteDevice(Mac),
     ArmDevice(Mac),
     DeviceAudit(Mac),
@@ -42,6 +49,11 @@ pub enum ApiRoute {
     DeleteLine(Mac, u16),
     RotateLine(Mac, u16),
     RotateWebPasswords(Mac),
+    ListProfiles(AccountId),
+    CreateProfile(AccountId),
+    GetProfile(AccountId, ProfileName),
+    UpdateProfile(AccountId, ProfileName),
+    DeleteProfile(AccountId, ProfileName),
     ListUnclaimed,
     ClaimDevice(Mac),
     CreateToken,
@@ -195,6 +207,10 @@ impl Params<'_> {
     fn line(&self) -> Result<u16, RouteError> {
         self.digits("n", "line", "a line number")
     }
+
+    fn profile(&self) -> Result<ProfileName, RouteError> {
+        self.parse("name", "profile")
+    }
 }
 
 pub(super) type Build = fn(&Params<'_>) -> Result<ApiRoute, RouteError>;
@@ -207,6 +223,7 @@ pub(super) const EXAMPLES: &[(&str, &str)] = &[
     ("n", "1"),
     ("number", "%2B15145550100"),
     ("token", "1"),
+    ("name", "reception"),
 ];
 
 /// The route a row of the table builds, with the example path values: which call the row is.
@@ -220,7 +237,8 @@ pub(super) fn route_of(template: &str, build: Build) -> Result<ApiRoute, RouteEr
 }
 
 /// Every route: method, path template, how to build the route. Placeholders: `{id}`
-/// (account), `{user}`, `{mac}`, `{n}` (line number), `{number}` (E.164), `{token}`.
+/// (account), `{user}`, `{mac}`, `{n}` (line number), `{number}` (E.164), `{token}`,
+/// `{name}` (a device profile).
 pub const ROUTES: &[(&str, &str, Build)] = &[
     ("GET", "/api/v1/openapi.json", |_| Ok(ApiRoute::OpenApi)),
     ("GET", "/api/v1/models", |_| Ok(ApiRoute::Models)),
@@ -273,6 +291,30 @@ pub const ROUTES: &[(&str, &str, Build)] = &[
     }),
     ("GET", "/api/v1/devices/{mac}", |p| {
         Ok(ApiRoute::GetDevice(p.mac()?))
+    }),
+    ("PATCH", "/api/v1/devices/{mac}", |p| {
+        Ok(ApiRoute::UpdateDevice(p.mac()?))
+    }),
+    ("GET", "/api/v1/devices/{mac}/settings", |p| {
+        Ok(ApiRoute::DeviceSettings(p.mac()?))
+    }),
+    ("GET", "/api/v1/devices/{mac}/preview", |p| {
+        Ok(ApiRoute::DevicePreview(p.mac()?))
+    }),
+    ("GET", "/api/v1/accounts/{id}/profiles", |p| {
+        Ok(ApiRoute::ListProfiles(p.account()?))
+    }),
+    ("POST", "/api/v1/accounts/{id}/profiles", |p| {
+        Ok(ApiRoute::CreateProfile(p.account()?))
+    }),
+    ("GET", "/api/v1/accounts/{id}/profiles/{name}", |p| {
+        Ok(ApiRoute::GetProfile(p.account()?, p.profile()?))
+    }),
+    ("PATCH", "/api/v1/accounts/{id}/profiles/{name}", |p| {
+        Ok(ApiRoute::UpdateProfile(p.account()?, p.profile()?))
+    }),
+    ("DELETE", "/api/v1/accounts/{id}/profiles/{name}", |p| {
+        Ok(ApiRoute::DeleteProfile(p.account()?, p.profile()?))
     }),
     ("DELETE", "/api/v1/devices/{mac}", |p| {
         Ok(ApiRoute::DeleteDevice(p.mac()?))
@@ -383,6 +425,9 @@ impl ApiRoute {
             | ApiRoute::AssignLowestLine(_)
             | ApiRoute::RenameLine(..)
             | ApiRoute::ClaimDevice(_)
+            | ApiRoute::UpdateDevice(_)
+            | ApiRoute::CreateProfile(_)
+            | ApiRoute::UpdateProfile(..)
             | ApiRoute::CreateToken => BodyUse::Required,
             ApiRoute::ArmDevice(_)
             | ApiRoute::FreeSwitchDirectory
@@ -399,6 +444,11 @@ impl ApiRoute {
             | ApiRoute::DeleteUser(_)
             | ApiRoute::ListDevices(_)
             | ApiRoute::GetDevice(_)
+            | ApiRoute::DeviceSettings(_)
+            | ApiRoute::DevicePreview(_)
+            | ApiRoute::ListProfiles(_)
+            | ApiRoute::GetProfile(..)
+            | ApiRoute::DeleteProfile(..)
             | ApiRoute::DeleteDevice(_)
             | ApiRoute::DeviceAudit(_)
             | ApiRoute::DeleteLine(..)
@@ -479,6 +529,7 @@ mod tests {
             .replace("{n}", "2")
             .replace("{number}", "%2B15145550100")
             .replace("{token}", "3")
+            .replace("{name}", "reception")
     }
 
     #[test]

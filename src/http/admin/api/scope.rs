@@ -64,12 +64,20 @@ impl Principal {
             | ApiRoute::BulkUsers(a)
             | ApiRoute::ListUsers(a)
             | ApiRoute::CreateDevice(a)
-            | ApiRoute::ListDevices(a) => (Some(*a), "account"),
+            | ApiRoute::ListDevices(a)
+            | ApiRoute::ListProfiles(a)
+            | ApiRoute::CreateProfile(a)
+            | ApiRoute::GetProfile(a, _)
+            | ApiRoute::UpdateProfile(a, _)
+            | ApiRoute::DeleteProfile(a, _) => (Some(*a), "account"),
             ApiRoute::GetUser(u)
             | ApiRoute::UpdateUser(u)
             | ApiRoute::DeleteUser(u)
             | ApiRoute::EnableUser(u) => (service.user_account(*u)?, "user"),
             ApiRoute::GetDevice(m)
+            | ApiRoute::UpdateDevice(m)
+            | ApiRoute::DeviceSettings(m)
+            | ApiRoute::DevicePreview(m)
             | ApiRoute::DeleteDevice(m)
             | ApiRoute::ArmDevice(m)
             | ApiRoute::DeviceAudit(m)
