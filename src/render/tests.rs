@@ -83,7 +83,8 @@ fn device(
         recheck: RecheckWindow::for_mac(mac),
         locale: DeviceLocale {
             language: vendor.language(language).clone(),
-            time: catalogue.yealink_time(zone.parse().unwrap()).clone(),
+            // A fixed year: manual by-date rules (Cairo) carry that year's dates.
+            time: catalogue.yealink_time(zone.parse().unwrap(), 2030),
             tone_country: catalogue
                 .zone_country(zone.parse().unwrap())
                 .and_then(|country| vendor.tone_country(country))

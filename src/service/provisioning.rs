@@ -31,7 +31,7 @@ use crate::render::{
     ProvisioningLogin, RawLine, SettingBlock, WebLogins,
 };
 use crate::store::{Reads, UnclaimedRank};
-use crate::vendors::{PhoneFile, RecheckWindow, UserAgent};
+use crate::vendors::{PhoneFile, RecheckWindow, UserAgent, dst_year};
 
 /// A phone's request, as the HTTP layer read it.
 #[derive(Debug)]
@@ -398,7 +398,7 @@ impl Service {
             recheck: RecheckWindow::for_mac(device.mac),
             locale: DeviceLocale {
                 language: vendor.language(locale_of.0).clone(),
-                time: self.catalogue.yealink_time(locale_of.1).clone(),
+                time: self.catalogue.yealink_time(locale_of.1, dst_year(now())),
                 tone_country,
             },
             handsets: HandsetSlot::defaults(model.dect, &accounts),

@@ -232,9 +232,10 @@ impl Catalogue {
         }
     }
 
-    /// Yealink's `local_time.*` values for `zone`.
-    pub fn yealink_time(&self, zone: TimeZone) -> &YealinkTime {
-        self.yealink_times.get(zone)
+    /// Yealink's `local_time.*` values for `zone` in `year` (the year of the render: a manual
+    /// by-date rule carries that year's dates, see `dst_year`).
+    pub fn yealink_time(&self, zone: TimeZone, year: i16) -> YealinkTime {
+        self.yealink_times.get(zone, year)
     }
 
     /// The country (ISO 3166 alpha-2) of a time zone; `None` for zones of no country (UTC).
@@ -422,7 +423,7 @@ mod tests {
 
     #[test]
     fn yealink_times_come_from_the_zone_table() {
-        let paris = catalogue().yealink_time("Europe/Paris".parse().unwrap());
+        let paris = catalogue().yealink_time("Europe/Paris".parse().unwrap(), 2026);
         assert_eq!((paris.offset.as_str(), paris.summer_time), ("+1", 2));
     }
 

@@ -5,14 +5,16 @@
 //! in Yealink's notation (`+1`, `-5`, `+5:30`), the Yealink zone name when one has exactly the
 //! zone's rules, and the recommended `local_time.summer_time`: 0 for zones without DST, 2
 //! (automatic, from the name) for zones with a name, 1 (manual) with an explicit rule for the
-//! few zones with DST and no Yealink name (Cairo, Nuuk …). See
-//! `shared/reference/yealink-tz/README.md` for how the table was made.
+//! few zones with DST and no Yealink name (Cairo, Nuuk …): by week, or by date for the year of
+//! the render where no by-week rule fits (`dst`). See `shared/reference/yealink-tz/README.md`
+//! for how the table was made.
 
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
 use super::CatalogueError;
+use super::dst::{DstRule, ManualDst};
 use crate::domain::TimeZone;
 
 /// Where the Yealink time-zone table comes from, for error messages.
@@ -31,7 +33,7 @@ pub struct LanguageNames {
     pub handset: String,
 }
 
-/// Yealink `local_time.*` values for one IANA zone.
+/// Yealink `local_time.*` values for one IANA zone, for one year.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct YealinkTime {
     /// `local_time.time_zone`: the standard offset, `+1`, `-5`, `0`, `+5:30`.
@@ -44,26 +46,23 @@ pub struct YealinkTime {
     pub manual_dst: Option<ManualDst>,
 }
 
-/// A manual DST rule (`local_time.summer_time = 1`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ManualDst {
-    /// `local_time.dst_time_type`: 0 by date, 1 by week.
-    pub dst_time_type: u8,
-    /// `local_time.start_time`, e.g. `4/5/5/0` (month/week/weekday/hour; week 5 = last).
-    pub start: String,
-    /// `local_time.end_time`.
-    pub end: String,
-    /// `local_time.offset_time`, in minutes.
-    pub offset_minutes: u16,
+/// One row of the table: a zone's settings, with its manual rule as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ZoneRow {
+    offset: String,
+    name: Option<String>,
+    summer_time: u8,
+    /// With `summer_time` 1: the rule and the DST offset in minutes.
+    manual: Option<(DstRule, u16)>,
 }
 
 /// The embedded Yealink time-zone table, by IANA name.
 #[derive(Debug)]
 pub(super) struct YealinkTimes {
     /// Every zone of the table.
-    zones: HashMap<&'static str, YealinkTime>,
+    zones: HashMap<&'static str, ZoneRow>,
     /// `Etc/UTC`'s row, for a zone without a row (which loading rules out).
-    utc: YealinkTime,
+    utc: ZoneRow,
 }
 
 impl YealinkTimes {
@@ -100,14 +99,24 @@ impl YealinkTimes {
         Ok(YealinkTimes { zones, utc })
     }
 
-    /// The row of `zone`. Every zone a `TimeZone` can hold has one (checked when loading).
-    pub(super) fn get(&self, zone: TimeZone) -> &YealinkTime {
-        self.zones.get(zone.name()).unwrap_or(&self.utc)
+    /// The settings of `zone` in `year` (a by-date rule gives that year's dates). Every zone
+    /// a `TimeZone` can hold has a row (checked when loading).
+    pub(super) fn get(&self, zone: TimeZone, year: i16) -> YealinkTime {
+        let row = self.zones.get(zone.name()).unwrap_or(&self.utc);
+        YealinkTime {
+            offset: row.offset.clone(),
+            name: row.name.clone(),
+            summer_time: row.summer_time,
+            manual_dst: row
+                .manual
+                .as_ref()
+                .map(|(rule, minutes)| rule.for_year(year, *minutes)),
+        }
     }
 }
 
 /// One row: `iana offset name summer_time dst_time_type dst_start dst_end dst_offset_min`.
-fn parse_row(line: &'static str) -> Result<(&'static str, YealinkTime), String> {
+fn parse_row(line: &'static str) -> Result<(&'static str, ZoneRow), String> {
     let fields: Vec<&'static str> = line.split('\t').collect();
     let [
         zone,
@@ -139,34 +148,21 @@ fn parse_row(line: &'static str) -> Result<(&'static str, YealinkTime), String> 
     if summer_time == 2 && name.is_empty() {
         return Err(format!("{zone}: automatic summer time needs a zone name"));
     }
-    let manual_dst = if summer_time == 1 {
-        let dst_time_type = match dst_type {
-            "0" => 0,
-            "1" => 1,
-            other => return Err(format!("{zone}: dst_time_type {other:?} is not 0 or 1")),
-        };
+    let manual = if summer_time == 1 {
         let offset_minutes = dst_offset
             .parse()
             .map_err(|_| format!("{zone}: DST offset {dst_offset:?} is not minutes"))?;
-        if start.is_empty() || end.is_empty() {
-            return Err(format!(
-                "{zone}: manual summer time needs a start and an end"
-            ));
-        }
-        Some(ManualDst {
-            dst_time_type,
-            start: start.to_owned(),
-            end: end.to_owned(),
-            offset_minutes,
-        })
+        let rule =
+            DstRule::parse(dst_type, start, end).map_err(|problem| format!("{zone}: {problem}"))?;
+        Some((rule, offset_minutes))
     } else {
         None
     };
-    let time = YealinkTime {
+    let time = ZoneRow {
         offset: offset.to_owned(),
         name: (!name.is_empty()).then(|| name.to_owned()),
         summer_time,
-        manual_dst,
+        manual,
     };
     Ok((zone, time))
 }
@@ -195,7 +191,7 @@ mod tests {
 
     fn time(zone: &str) -> YealinkTime {
         let times = YealinkTimes::load().unwrap();
-        times.get(zone.parse().unwrap()).clone()
+        times.get(zone.parse().unwrap(), 2030)
     }
 
     #[test]
@@ -221,13 +217,15 @@ mod tests {
         assert_eq!(cairo.offset, "+2");
         assert_eq!(cairo.name, None);
         assert_eq!(cairo.summer_time, 1);
+        // By date: in 2030 October 31 is a Thursday, and summer time ends at its midnight.
         let rule = cairo.manual_dst.unwrap();
-        assert_eq!(rule.dst_time_type, 1);
+        assert_eq!(rule.dst_time_type, 0);
         assert_eq!(
             (rule.start.as_str(), rule.end.as_str()),
-            ("4/5/5/0", "10/5/5/0")
+            ("4/26/0", "11/1/0")
         );
         assert_eq!(rule.offset_minutes, 60);
+        assert_eq!(time("Egypt"), time("Africa/Cairo"));
     }
 
     #[test]
@@ -252,6 +250,9 @@ mod tests {
         assert!(parse_row("Europe/Paris\tUTC+1\tFrance(Paris)\t2\t\t\t\t").is_err());
         assert!(parse_row("Europe/Paris\t+1\t\t2\t\t\t\t").is_err());
         assert!(parse_row("Africa/Cairo\t+2\t\t1\t1\t\t\t60").is_err());
+        assert!(parse_row("Africa/Cairo\t+2\t\t1\t0\t4/lastFri/0\t10/lastThu/24\t60").is_ok());
+        assert!(parse_row("Africa/Cairo\t+2\t\t1\t0\t4/5/5/0\t10/5/5/0\t60").is_err());
+        assert!(parse_row("Africa/Cairo\t+2\t\t1\t0\t4/lastFri/0\t10/lastThu/24\tx").is_err());
         assert!(parse_row("Africa/Cairo\t+2\t\t3\t\t\t\t").is_err());
         assert!(
             is_yealink_offset("+12:45") && is_yealink_offset("-3:30") && is_yealink_offset("0")

@@ -10,6 +10,7 @@
 //! look like a real phone, what does Yealink call `Europe/Paris`.
 
 mod catalogue;
+mod dst;
 mod file_name;
 mod locale;
 mod model;
@@ -19,8 +20,9 @@ pub mod settings;
 mod user_agent;
 
 pub use catalogue::{Catalogue, CatalogueError};
+pub use dst::{ManualDst, dst_year};
 pub use file_name::{FileNameMatch, FileNamePattern, PhoneFile};
-pub use locale::{LanguageNames, ManualDst, YealinkTime};
+pub use locale::{LanguageNames, YealinkTime};
 pub use model::{
     Cells, Dect, Languages, Model, Syntax, Templates, TransportCodes, UserAgentFormat, Vendor,
 };
