@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::sip_template::SipTemplateSlot;
 use crate::domain::{Mac, Secret, SipRoute, Transport};
 use crate::vendors::settings::KeyValue;
 use crate::vendors::{Cells, Dect, LanguageNames, RecheckWindow, YealinkTime};
@@ -42,6 +43,14 @@ pub struct DeviceFile {
     pub settings: Vec<SettingBlock>,
     /// The raw vendor keys in force, written last.
     pub raw: Vec<RawLine>,
+    /// DECT bases that need it: how many handsets the base accepts.
+    pub active_handsets: Option<u16>,
+    /// Multi-cell DECT systems: the ten SIP server templates (`SipTemplateSlot::assign`);
+    /// empty otherwise.
+    pub sip_templates: Vec<SipTemplateSlot>,
+    /// What the `static.` keys are written with (`Model::static_key_prefixes`): `static.`,
+    /// nothing (old DECT base firmware), or both, each key then written twice.
+    pub static_prefixes: &'static [&'static str],
 }
 
 /// A named setting in the vendor's keys.
@@ -122,6 +131,9 @@ pub struct LineAccount {
     pub voicemail: Option<String>,
     /// Whether the phone subscribes to message-waiting notifications.
     pub subscribe_mwi: bool,
+    /// Multi-cell DECT systems: the SIP server template the account registers through
+    /// (`SipTemplateSlot::assign`), in place of its own servers; `None` elsewhere.
+    pub sip_template: Option<u16>,
 }
 
 /// A line's SIP identity and where its REGISTERs go (`domain::SipRoute` in the vendor's
@@ -232,6 +244,7 @@ impl HandsetSlot {
         let Some(Dect {
             handsets,
             cells: Cells::Single,
+            ..
         }) = dect
         else {
             return Vec::new();
@@ -251,7 +264,7 @@ impl HandsetSlot {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn line(label: &str) -> LineAccount {
@@ -276,6 +289,7 @@ mod tests {
             expires: 3600,
             voicemail: None,
             subscribe_mwi: false,
+            sip_template: None,
         }
     }
 
@@ -298,6 +312,7 @@ mod tests {
         let dect = Dect {
             handsets: 5,
             cells: Cells::Single,
+            active_handsets: None,
         };
         let handsets = HandsetSlot::defaults(Some(dect), &slots);
         let names: Vec<Option<&str>> = handsets.iter().map(|h| h.name.as_deref()).collect();
@@ -312,6 +327,7 @@ mod tests {
         let dm = Dect {
             handsets: 100,
             cells: Cells::Multi,
+            active_handsets: None,
         };
         assert!(HandsetSlot::defaults(Some(dm), &slots).is_empty());
     }

@@ -12,6 +12,7 @@
 mod context;
 mod pages;
 mod renderer;
+mod sip_template;
 #[cfg(test)]
 mod tests;
 
@@ -21,3 +22,4 @@ pub use context::{
 };
 pub use pages::Pages;
 pub use renderer::{RenderError, Renderer};
+pub use sip_template::{SIP_TEMPLATES, SipTemplate, SipTemplateSlot};

@@ -14,7 +14,8 @@ use tera::{Context, ErrorKind, Tera};
 
 use super::context::{CommonFile, DeviceFile};
 use super::pages::Pages;
-use crate::vendors::{Catalogue, CatalogueError, Model};
+use super::sip_template::SIP_TEMPLATES;
+use crate::vendors::{Catalogue, CatalogueError, Cells, Model};
 
 /// The built-in templates, compiled into the binary: (name under `templates/`, contents).
 const BUILTIN: &[(&str, &str)] = &[
@@ -45,6 +46,10 @@ const BUILTIN: &[(&str, &str)] = &[
     (
         "yealink/_settings.cfg",
         include_str!("../../templates/yealink/_settings.cfg"),
+    ),
+    (
+        "yealink/_sip_templates.cfg",
+        include_str!("../../templates/yealink/_sip_templates.cfg"),
     ),
 ];
 
@@ -203,9 +208,13 @@ pub(super) fn sources(
 }
 
 /// Every account slot of the model, numbered 1..=lines, and either no handset slots or all
-/// of them: a missing slot would leave a removed line configured on the phone.
+/// of them: a missing slot would leave a removed line configured on the phone. A multi-cell
+/// system has its ten SIP server templates and every line names one that holds a route;
+/// other models have neither.
 fn check_slots(model: &Model, file: &DeviceFile) -> Result<(), RenderError> {
     let handsets = model.dect.map_or(0, |dect| dect.handsets);
+    let multi_cell = model.dect.is_some_and(|dect| dect.cells == Cells::Multi);
+    let lines = || file.accounts.iter().filter_map(|slot| slot.line.as_ref());
     let problem = if !file
         .accounts
         .iter()
@@ -221,6 +230,28 @@ fn check_slots(model: &Model, file: &DeviceFile) -> Result<(), RenderError> {
             .eq(1..=handsets)
     {
         format!("handsets must be numbered 1 to {handsets}, or absent")
+    } else if multi_cell
+        && !file
+            .sip_templates
+            .iter()
+            .map(|slot| slot.number)
+            .eq(1..=SIP_TEMPLATES)
+    {
+        format!("SIP server templates must be numbered 1 to {SIP_TEMPLATES}")
+    } else if multi_cell
+        && !lines().all(|line| {
+            line.sip_template.is_some_and(|number| {
+                file.sip_templates
+                    .iter()
+                    .any(|slot| slot.number == number && slot.template.is_some())
+            })
+        })
+    {
+        "every line must register through a SIP server template that holds a route".to_owned()
+    } else if !multi_cell
+        && (!file.sip_templates.is_empty() || lines().any(|line| line.sip_template.is_some()))
+    {
+        "only multi-cell DECT systems have SIP server templates".to_owned()
     } else {
         return Ok(());
     };

@@ -54,12 +54,14 @@ fn line(label: &str, user: &str, route: &LineRoute, voicemail: Option<&str>) -> 
         expires: 3600,
         voicemail: voicemail.map(str::to_owned),
         subscribe_mwi: voicemail.is_some(),
+        sip_template: None,
     }
 }
 
-/// A device context filled the way the service fills it: everything from the catalogue.
+/// A device context filled the way the service fills it: everything from the catalogue,
+/// for a request from `firmware` (the User-Agent's, when it has one).
 fn device(
-    model: &str,
+    (model, firmware): (&str, Option<&str>),
     mac: &str,
     language: Language,
     zone: &str,
@@ -69,7 +71,8 @@ fn device(
     let model = catalogue.model(model).unwrap();
     let vendor = catalogue.vendor(&model.vendor).unwrap();
     let mac: Mac = mac.parse().unwrap();
-    let accounts = AccountSlot::all(model.lines, lines.into_iter().collect::<BTreeMap<_, _>>());
+    let mut accounts = AccountSlot::all(model.lines, lines.into_iter().collect::<BTreeMap<_, _>>());
+    let sip_templates = SipTemplateSlot::assign(model.dect, &mut accounts);
     let handsets = HandsetSlot::defaults(model.dect, &accounts);
     DeviceFile {
         vendor: vendor.id.clone(),
@@ -98,6 +101,9 @@ fn device(
         }),
         settings: Vec::new(),
         raw: Vec::new(),
+        active_handsets: model.dect.and_then(|dect| dect.active_handsets),
+        sip_templates,
+        static_prefixes: model.static_key_prefixes(firmware),
     }
 }
 
@@ -123,7 +129,7 @@ fn t46s() -> DeviceFile {
     let direct = route(Transport::Tls, 5061, &[]);
     let alice = line("Alice Martin", "acme-201", &direct, Some("*97"));
     device(
-        "T46S",
+        ("T46S", None),
         "00:15:65:4a:a9:37",
         Language::Fr,
         "Europe/Paris",
@@ -170,7 +176,7 @@ fn golden_t54w_with_three_lines() {
     ];
     let rendered = renderer()
         .render_device(&device(
-            "T54W",
+            ("T54W", None),
             "805ec0d57d72",
             Language::En,
             "America/New_York",
@@ -186,7 +192,7 @@ fn golden_t31g_in_a_manual_dst_zone() {
     let lines = vec![(1, line("Dina Farouk", "acme-204", &direct, Some("*97")))];
     let rendered = renderer()
         .render_device(&device(
-            "T31G",
+            ("T31G", None),
             "805ec0d57d73",
             Language::En,
             "Africa/Cairo",
@@ -211,7 +217,7 @@ fn golden_w60b_with_three_handsets() {
     ];
     let rendered = renderer()
         .render_device(&device(
-            "W60B",
+            ("W60B", None),
             "805ec009abdc",
             Language::Fr,
             "Europe/Paris",
@@ -222,23 +228,91 @@ fn golden_w60b_with_three_handsets() {
     golden("w60b-3-handsets.cfg", &rendered);
 }
 
-#[test]
-fn golden_w52p() {
+/// A W52P whose User-Agent says `firmware`, with two of its five lines.
+fn w52p(firmware: Option<&str>) -> String {
     let direct = route(Transport::Udp, 5060, &[]);
     let lines = vec![
         (1, line("Gita Rao", "acme-401", &direct, Some("*97"))),
         (5, line("Lobby", "acme-405", &direct, None)),
     ];
-    let rendered = renderer()
+    renderer()
         .render_device(&device(
-            "W52P",
+            ("W52P", firmware),
             "00156540ae35",
             Language::En,
             "Asia/Kolkata",
             lines,
         ))
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn golden_w52p() {
+    let rendered = w52p(Some("25.81.0.10"));
+    assert!(!rendered.lines().any(|l| l.starts_with("auto_provision.")));
     golden("w52p.cfg", &rendered);
+}
+
+#[test]
+fn golden_w52p_on_base_firmware_25_80_gets_the_unprefixed_keys() {
+    let rendered = w52p(Some("25.80.0.15"));
+    assert!(!rendered.contains("static."), "{rendered}");
+    assert!(rendered.contains("\nauto_provision.server.url = https://prov.example.net:8443/\n"));
+    assert!(rendered.contains("\nauto_provision.handset_configured.enable = 1\n"));
+    golden("w52p-25.80.cfg", &rendered);
+}
+
+#[test]
+fn a_w52p_of_unknown_firmware_gets_both_spellings() {
+    let rendered = w52p(None);
+    for key in [
+        "auto_provision.server.password",
+        "auto_provision.dhcp_option.enable",
+        "auto_provision.handset_configured.enable",
+    ] {
+        assert_eq!(
+            rendered.matches(&format!("\nstatic.{key} = ")).count(),
+            1,
+            "{key}"
+        );
+        assert_eq!(rendered.matches(&format!("\n{key} = ")).count(), 1, "{key}");
+    }
+}
+
+#[test]
+fn golden_w80dm_with_three_accounts_through_template_1() {
+    // A registrar that is not the domain: the outbound proxy, in the template.
+    let proxied = route(Transport::Tls, 5061, &[("sip.acme.example.com", 5061)]);
+    let lines = vec![
+        (1, line("Hana Ito", "acme-501", &proxied, Some("*97"))),
+        (2, line("Ivan Petit", "acme-502", &proxied, Some("*97"))),
+        (7, line("Dock", "acme-507", &proxied, None)),
+    ];
+    let rendered = renderer()
+        .render_device(&device(
+            ("W80DM", Some("103.83.0.122")),
+            "249ad8d1a631",
+            Language::En,
+            "Europe/Paris",
+            lines,
+        ))
+        .unwrap();
+    for key in [
+        "template.1.sip_server.1.address = acme.example.com\n",
+        "template.1.sip_server.1.transport_type = 2\n",
+        "template.1.outbound.enable = 1\n",
+        "template.1.outbound.1.address = sip.acme.example.com\n",
+        "template.2.name = %NULL%\n",
+        "template.10.outbound.enable = 0\n",
+        "account.7.sip_server.template = 1\n",
+        "account.100.sip_server.template = %NULL%\n",
+    ] {
+        assert!(rendered.contains(key), "{key}");
+    }
+    assert_eq!(rendered.matches(".sip_server.template = 1\n").count(), 3);
+    assert!(!rendered.contains("account.1.sip_server.1.") && !rendered.contains("outbound_proxy"));
+    assert!(!rendered.contains("\nhandset."));
+    golden("w80dm-3-accounts.cfg", &rendered);
 }
 
 #[test]
@@ -304,6 +378,12 @@ fn contexts_must_fit_their_model() {
     short.accounts.pop();
     assert!(matches!(
         renderer.render_device(&short),
+        Err(RenderError::Context { .. })
+    ));
+    let mut templated = t46s();
+    templated.accounts[0].line.as_mut().unwrap().sip_template = Some(1);
+    assert!(matches!(
+        renderer.render_device(&templated),
         Err(RenderError::Context { .. })
     ));
     let mut unknown = t46s();

@@ -28,7 +28,7 @@ use crate::domain::{
 };
 use crate::render::{
     AccountSlot, CommonFile, DeviceFile, DeviceLocale, HandsetSlot, LineAccount, LineRoute,
-    ProvisioningLogin, RawLine, SettingBlock, WebLogins,
+    ProvisioningLogin, RawLine, SettingBlock, SipTemplateSlot, WebLogins,
 };
 use crate::store::{Reads, UnclaimedRank};
 use crate::vendors::{PhoneFile, RecheckWindow, UserAgent, dst_year};
@@ -157,7 +157,8 @@ impl Service {
         }
         let answer = match outcome {
             FetchOutcome::Served | FetchOutcome::HandedOff => {
-                let body = self.render_device(&device, &account, &request.server_url)?;
+                let firmware = agent.as_ref().and_then(|a| a.firmware.as_deref());
+                let body = self.render_device(&device, &account, &request.server_url, firmware)?;
                 self.after_success(&device, outcome, at)?;
                 answer(body)
             }
@@ -305,12 +306,14 @@ impl Service {
     }
 
     /// Renders a device's own file: its lines, its credentials, the locale of the user on
-    /// line 1 (else the account's).
+    /// line 1 (else the account's), key names for `firmware` (the request's User-Agent's;
+    /// `None` when unknown).
     pub(crate) fn render_device(
         &self,
         device: &Device,
         account: &Account,
         server_url: &str,
+        firmware: Option<&str>,
     ) -> Result<String, Error> {
         let model = self
             .catalogue
@@ -356,6 +359,7 @@ impl Service {
                     expires: 3600,
                     subscribe_mwi: voicemail.is_some(),
                     voicemail,
+                    sip_template: None,
                 },
             );
         }
@@ -384,7 +388,8 @@ impl Service {
             .and_then(|country| vendor.tone_country(country))
             .map(str::to_owned);
         let manage_web = settings.web_passwords != Some(WebPasswordPolicy::Unmanaged);
-        let accounts = AccountSlot::all(model.lines, lines);
+        let mut accounts = AccountSlot::all(model.lines, lines);
+        let sip_templates = SipTemplateSlot::assign(model.dect, &mut accounts);
         let credentials = expected_credentials(device, account);
         let file = DeviceFile {
             vendor: device.vendor.clone(),
@@ -413,6 +418,9 @@ impl Service {
                 }),
             settings: blocks,
             raw,
+            active_handsets: model.dect.and_then(|dect| dect.active_handsets),
+            sip_templates,
+            static_prefixes: model.static_key_prefixes(firmware),
         };
         self.renderer
             .render_device(&file)

@@ -474,7 +474,17 @@ mod tests {
             (
                 r#"{ name = "T46S", common_file = "y000000000066.cfg", lines = 16 }"#,
                 r#"{ name = "T46S", common_file = "y000000000066.cfg", lines = 16, cells = "multi" }"#,
-                "cells is only for DECT rows",
+                "only for DECT rows",
+            ),
+            (
+                r#"active_handsets = 8"#,
+                r#"active_handsets = 4"#,
+                "active_handsets must not be fewer",
+            ),
+            (
+                r#"unprefixed_keys_through = "25.80""#,
+                r#"unprefixed_keys_through = "25""#,
+                "unprefixed_keys_through",
             ),
         ];
         for (from, to, expected) in cases {

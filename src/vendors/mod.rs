@@ -12,6 +12,7 @@
 mod catalogue;
 mod dst;
 mod file_name;
+mod firmware;
 mod locale;
 mod model;
 mod plausibility;
@@ -22,6 +23,7 @@ mod user_agent;
 pub use catalogue::{Catalogue, CatalogueError};
 pub use dst::{ManualDst, dst_year};
 pub use file_name::{FileNameMatch, FileNamePattern, PhoneFile};
+pub use firmware::{FirmwareRelease, FirmwareVersion};
 pub use locale::{LanguageNames, YealinkTime};
 pub use model::{
     Cells, Dect, Languages, Model, Syntax, Templates, TransportCodes, UserAgentFormat, Vendor,

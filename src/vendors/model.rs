@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::file_name::FileNamePattern;
+use super::firmware::FirmwareRelease;
 use super::locale::LanguageNames;
 use crate::domain::{Language, Mac, Transport};
 
@@ -112,7 +113,10 @@ pub struct Model {
     pub user_agents: Vec<String>,
     /// The templates that render its files.
     pub templates: Templates,
-    /// What is uncertain about this row, if anything.
+    /// The last firmware release that reads its `static.` keys without the prefix (W52P and
+    /// W56P: 25.80); `None` when every firmware reads `static.`.
+    pub unprefixed_keys_through: Option<FirmwareRelease>,
+    /// Where its facts come from and what is uncertain about them, if anything.
     pub note: Option<String>,
 }
 
@@ -123,6 +127,9 @@ pub struct Dect {
     pub handsets: u16,
     /// Single-cell bases map lines to handsets; multi-cell systems tie account N to handset N.
     pub cells: Cells,
+    /// Handsets the base is told to accept, for bases that need it set (Yealink
+    /// `base.active_handset.number`: the W60B takes 4 or 8).
+    pub active_handsets: Option<u16>,
 }
 
 /// How a DECT system ties handsets to accounts.
@@ -131,7 +138,8 @@ pub struct Dect {
 pub enum Cells {
     /// One base (W52P … W70B): `handset.N.*` keys say which lines each handset uses.
     Single,
-    /// A DECT manager system (W75/W80/W90): one account per handset, no mapping keys.
+    /// A DECT manager system (W75/W80/W90): one account per handset, no mapping keys; the
+    /// accounts register through SIP server templates (`template.N.*`).
     Multi,
 }
 
@@ -207,6 +215,8 @@ struct ModelRow {
     templates: Option<String>,
     handsets: Option<u16>,
     cells: Option<Cells>,
+    active_handsets: Option<u16>,
+    unprefixed_keys_through: Option<String>,
     note: Option<String>,
 }
 
@@ -330,22 +340,34 @@ impl ModelRow {
             common_file,
             user_agents,
             templates: templates?,
+            unprefixed_keys_through: self
+                .unprefixed_keys_through
+                .as_deref()
+                .map(FirmwareRelease::parse)
+                .transpose()
+                .map_err(|problem| format!("unprefixed_keys_through: {problem}"))?,
             note: self.note.clone(),
         })
     }
 
     fn dect(&self) -> Result<Option<Dect>, String> {
         match (self.handsets, self.cells) {
-            (None, None) => Ok(None),
-            (None, Some(_)) => Err("cells is only for DECT rows (with handsets)".into()),
+            (None, None) if self.active_handsets.is_none() => Ok(None),
+            (None, _) => {
+                Err("cells and active_handsets are only for DECT rows (with handsets)".into())
+            }
             (Some(handsets), None | Some(Cells::Single))
                 if handsets == 0 || handsets > self.lines =>
             {
                 Err("a single-cell base needs 1 to `lines` handsets (handset N uses line N)".into())
             }
+            (Some(handsets), _) if self.active_handsets.is_some_and(|n| n < handsets) => {
+                Err("active_handsets must not be fewer than handsets".into())
+            }
             (Some(handsets), cells) => Ok(Some(Dect {
                 handsets,
                 cells: cells.unwrap_or(Cells::Single),
+                active_handsets: self.active_handsets,
             })),
         }
     }
