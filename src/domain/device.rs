@@ -44,6 +44,26 @@ pub struct Device {
     #[serde(default, skip_serializing_if = "Settings::is_empty")]
     pub settings: Settings,
     pub created_at: Timestamp,
+    /// The last request with valid credentials (or through the hand-off) whose User-Agent
+    /// named a model of another family, refused: the device is registered as the wrong
+    /// model, or another phone holds its credentials. `None` until the first.
+    #[serde(default)]
+    pub model_mismatch: Option<ModelMismatch>,
+}
+
+/// Requests refused because their User-Agent named a model of another family than the
+/// device's (`FetchOutcome::ModelMismatch`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ModelMismatch {
+    /// When the last one came.
+    #[schema(value_type = String, format = DateTime)]
+    pub last_at: Timestamp,
+    /// Its User-Agent, as sent.
+    pub user_agent: String,
+    /// The catalogue model that User-Agent named (`T46S`).
+    pub model: String,
+    /// How many were refused so.
+    pub count: u32,
 }
 
 /// The passwords of a device's two built-in logins (Yealink: `admin`, with every right on
@@ -174,6 +194,9 @@ pub enum FetchOutcome {
     Unauthorized,
     /// Refused: the User-Agent named another MAC.
     MacMismatch,
+    /// Refused: valid credentials (or the hand-off), but the User-Agent named a model of
+    /// another family than the device's.
+    ModelMismatch,
     /// Refused: too many failures from the address. Found in older audits only: a throttled
     /// request is no longer recorded.
     Throttled,

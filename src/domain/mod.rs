@@ -25,8 +25,8 @@ pub use account::{
 };
 pub use credentials::{Secret, SipUsername, VoicemailPin, portal_password};
 pub use device::{
-    Device, Fetch, FetchOutcome, HandOff, Line, SipCredentials, Unclaimed, WebPasswords,
-    line_number,
+    Device, Fetch, FetchOutcome, HandOff, Line, ModelMismatch, SipCredentials, Unclaimed,
+    WebPasswords, line_number,
 };
 pub use error::{Invalid, ParseError};
 pub use extension::{Extension, ExtensionRange, NumberingPlan};

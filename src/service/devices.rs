@@ -130,6 +130,7 @@ impl Service {
             profile: None,
             settings: Default::default(),
             created_at: registered_at,
+            model_mismatch: None,
         };
         w.put_device(&device)?;
         w.delete_unclaimed(mac)?;

@@ -12,6 +12,7 @@ mod accounts;
 mod bulk;
 mod credentials;
 mod data_key;
+mod device_file;
 mod devices;
 mod directory;
 mod lines;

@@ -14,7 +14,6 @@
 //! hand-off asks without paying: it is a credential-less fetch that hands out passwords,
 //! so it waits like a probe while a budget is spent (`Throttled`: the phone retries).
 
-use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use jiff::Timestamp;
@@ -22,16 +21,13 @@ use sha2::{Digest, Sha256};
 
 use super::credentials::Credentials;
 use super::{Error, Service, now};
-use crate::domain::settings::WebPasswordPolicy;
 use crate::domain::{
-    Account, Device, DeviceAuth, Fetch, FetchOutcome, Mac, ProvisioningCredentials, Unclaimed,
+    Account, Device, DeviceAuth, Fetch, FetchOutcome, Mac, ModelMismatch, ProvisioningCredentials,
+    Unclaimed,
 };
-use crate::render::{
-    AccountSlot, CommonFile, DeviceFile, DeviceLocale, HandsetSlot, LineAccount, LineRoute,
-    ProvisioningLogin, RawLine, SettingBlock, SipTemplateSlot, WebLogins,
-};
+use crate::render::CommonFile;
 use crate::store::{Reads, UnclaimedRank};
-use crate::vendors::{PhoneFile, RecheckWindow, UserAgent, dst_year};
+use crate::vendors::{PhoneFile, UserAgent};
 
 /// A phone's request, as the HTTP layer read it.
 #[derive(Debug)]
@@ -149,6 +145,11 @@ impl Service {
         let paid = match outcome {
             FetchOutcome::Served => true,
             FetchOutcome::HandedOff => allowance.allows(address),
+            // Only after valid credentials (never paid, never throttled) or an admitted
+            // hand-off (which waits like one).
+            FetchOutcome::ModelMismatch => {
+                request.credentials.presented() || allowance.allows(address)
+            }
             _ => allowance.spend(address),
         };
         if !paid {
@@ -163,6 +164,13 @@ impl Service {
                 answer(body)
             }
             FetchOutcome::MacMismatch => PhoneAnswer::Forbidden,
+            FetchOutcome::ModelMismatch => {
+                if let Some(claimed) = agent.as_ref().and_then(|a| a.model) {
+                    let user_agent = request.user_agent.clone().unwrap_or_default();
+                    self.flag_model_mismatch(mac, at, user_agent, &claimed.name)?;
+                }
+                PhoneAnswer::Forbidden
+            }
             FetchOutcome::Throttled => PhoneAnswer::Throttled,
             FetchOutcome::Replayed => PhoneAnswer::Unauthorized,
             FetchOutcome::Unauthorized => {
@@ -216,13 +224,31 @@ impl Service {
                 Credentials::Digest(digest) if !self.nonce_counts.first_use(digest) => {
                     FetchOutcome::Replayed
                 }
+                _ if self.names_another_family(device, agent) => FetchOutcome::ModelMismatch,
                 _ => FetchOutcome::Served,
             };
         }
         if !request.credentials.presented() && device.handoff.admits(at, request.address) {
-            return FetchOutcome::HandedOff;
+            return if self.names_another_family(device, agent) {
+                FetchOutcome::ModelMismatch
+            } else {
+                FetchOutcome::HandedOff
+            };
         }
         FetchOutcome::Unauthorized
+    }
+
+    /// Whether the User-Agent names a catalogue model of another family than the device's
+    /// (`Catalogue::same_family`). No User-Agent, one the catalogue does not read, or a
+    /// model it does not know is no mismatch: the header only ever identifies. Asked only
+    /// once the request has proved itself, so a 403 tells nothing about which MACs exist.
+    fn names_another_family(&self, device: &Device, agent: Option<&UserAgent<'_>>) -> bool {
+        let claimed = agent.and_then(|a| a.model);
+        let registered = self.catalogue.model(&device.model);
+        match (registered, claimed) {
+            (Some(registered), Some(claimed)) => !self.catalogue.same_family(registered, claimed),
+            _ => false,
+        }
     }
 
     /// A successful fetch disarms the hand-off. After a hand-off the disarming is durable
@@ -271,6 +297,31 @@ impl Service {
         })
     }
 
+    /// A proven request from a phone of another model family: the device page and API show
+    /// when, which User-Agent and model, and how many.
+    fn flag_model_mismatch(
+        &self,
+        mac: Mac,
+        at: Timestamp,
+        user_agent: String,
+        model: &str,
+    ) -> Result<(), Error> {
+        self.store.write_unflushed(|w| {
+            let Some(mut device) = w.device(mac)? else {
+                return Ok(());
+            };
+            let count = device.model_mismatch.as_ref().map_or(0, |m| m.count);
+            device.model_mismatch = Some(ModelMismatch {
+                last_at: at,
+                user_agent: user_agent.clone(),
+                model: model.to_owned(),
+                count: count.saturating_add(1),
+            });
+            w.put_device(&device)?;
+            Ok::<_, Error>(())
+        })
+    }
+
     fn remember_unclaimed(
         &self,
         mac: Mac,
@@ -304,132 +355,10 @@ impl Service {
             Ok::<_, Error>(())
         })
     }
-
-    /// Renders a device's own file: its lines, its credentials, the locale of the user on
-    /// line 1 (else the account's), key names for `firmware` (the request's User-Agent's;
-    /// `None` when unknown).
-    pub(crate) fn render_device(
-        &self,
-        device: &Device,
-        account: &Account,
-        server_url: &str,
-        firmware: Option<&str>,
-    ) -> Result<String, Error> {
-        let model = self
-            .catalogue
-            .model(&device.model)
-            .ok_or(Error::NotFound("catalogue model"))?;
-        let vendor = self
-            .catalogue
-            .vendor(&device.vendor)
-            .ok_or(Error::NotFound("catalogue vendor"))?;
-        let route = LineRoute::new(&account.sip_route(), |transport| {
-            vendor.transport_code(transport).to_owned()
-        });
-        let effective = self.effective_settings(device, account);
-        let settings = &effective.settings;
-        let source = |name: &str| {
-            effective
-                .sources
-                .get(name)
-                .map_or_else(|| "default".to_owned(), ToString::to_string)
-        };
-        let mut lines = BTreeMap::new();
-        let mut locale_of = (account.language, account.time_zone);
-        for line in device.lines.values() {
-            let Some(user) = self.store.user(line.user)? else {
-                continue;
-            };
-            if line.number == 1 {
-                locale_of = (user.language, user.time_zone);
-            }
-            let voicemail = settings
-                .voicemail_number
-                .clone()
-                .filter(|_| user.voicemail.enabled);
-            lines.insert(
-                line.number,
-                LineAccount {
-                    label: line.name.clone(),
-                    display_name: user.display_name(),
-                    user_name: line.sip.username.to_string(),
-                    auth_name: line.sip.username.to_string(),
-                    password: line.sip.password.clone(),
-                    route: route.clone(),
-                    expires: 3600,
-                    subscribe_mwi: voicemail.is_some(),
-                    voicemail,
-                    sip_template: None,
-                },
-            );
-        }
-        let used: Vec<u16> = lines.keys().copied().collect();
-        let blocks = crate::vendors::settings::yealink_named(settings, &used)
-            .into_iter()
-            .map(|(name, lines)| SettingBlock {
-                name: name.to_owned(),
-                source: source(name),
-                lines,
-            })
-            .collect();
-        let raw = settings
-            .raw
-            .iter()
-            .map(|(key, value)| RawLine {
-                key: key.clone(),
-                value: value.clone(),
-                source: source(&format!("raw.{key}")),
-            })
-            .collect();
-        let tone_country = settings
-            .tone_country
-            .as_deref()
-            .or_else(|| self.catalogue.zone_country(locale_of.1))
-            .and_then(|country| vendor.tone_country(country))
-            .map(str::to_owned);
-        let manage_web = settings.web_passwords != Some(WebPasswordPolicy::Unmanaged);
-        let mut accounts = AccountSlot::all(model.lines, lines);
-        let sip_templates = SipTemplateSlot::assign(model.dect, &mut accounts);
-        let credentials = expected_credentials(device, account);
-        let file = DeviceFile {
-            vendor: device.vendor.clone(),
-            model: model.name.clone(),
-            mac: device.mac,
-            server_url: server_url.to_owned(),
-            provisioning: ProvisioningLogin {
-                username: credentials.username.clone(),
-                password: credentials.password.clone(),
-            },
-            recheck: RecheckWindow::for_mac(device.mac),
-            locale: DeviceLocale {
-                language: vendor.language(locale_of.0).clone(),
-                time: self.catalogue.yealink_time(locale_of.1, dst_year(now())),
-                tone_country,
-            },
-            handsets: HandsetSlot::defaults(model.dect, &accounts),
-            accounts,
-            web_passwords: device
-                .web_passwords
-                .as_ref()
-                .filter(|_| manage_web)
-                .map(|web| WebLogins {
-                    admin: web.admin.clone(),
-                    user: web.user.clone(),
-                }),
-            settings: blocks,
-            raw,
-            active_handsets: model.dect.and_then(|dect| dect.active_handsets),
-            sip_templates,
-            static_prefixes: model.static_key_prefixes(firmware),
-        };
-        self.renderer
-            .render_device(&file)
-            .map_err(|e| Error::Render(e.to_string()))
-    }
 }
 
 /// The credentials a device must present: its own, or its account's shared one.
-fn expected_credentials<'a>(
+pub(super) fn expected_credentials<'a>(
     device: &'a Device,
     account: &'a Account,
 ) -> &'a ProvisioningCredentials {

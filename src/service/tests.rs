@@ -1745,6 +1745,63 @@ fn a_user_agent_naming_another_mac_is_forbidden() {
     );
 }
 
+#[test]
+fn a_phone_of_another_family_is_forbidden_and_leaves_the_hand_off_armed() {
+    let (_dir, service) = service();
+    let id = account(&service);
+    let mac = "805ec009abdc";
+    let view = device(&service, id, mac, "W60B");
+    let t46s = "Yealink SIP-T46S 66.86.0.15 80:5e:c0:09:ab:dc";
+    let mut first_boot = phone("805ec009abdc.cfg", Credentials::None);
+    first_boot.user_agent = Some(t46s.into());
+    assert_eq!(
+        service.phone_fetch(&first_boot, &Unlimited).unwrap(),
+        PhoneAnswer::Forbidden
+    );
+    let after = service.device(mac.parse().unwrap()).unwrap();
+    assert!(after.provisioning.armed_until.is_some(), "not handed off");
+    let mismatch = after.model_mismatch.unwrap();
+    assert_eq!((mismatch.model.as_str(), mismatch.count), ("T46S", 1));
+    assert_eq!(mismatch.user_agent, t46s);
+
+    let mut proven = phone("805ec009abdc.cfg", basic(mac, &view.provisioning.password));
+    proven.user_agent = Some(t46s.into());
+    assert_eq!(
+        service.phone_fetch(&proven, &Unlimited).unwrap(),
+        PhoneAnswer::Forbidden
+    );
+    // A model of the same family (one common file), no User-Agent, an unknown model: served.
+    for user_agent in [
+        Some("Yealink W60B 77.81.0.35 80:5e:c0:09:ab:dc"),
+        None,
+        Some("Yealink SIP-T99Z 199.90.0.1 80:5e:c0:09:ab:dc"),
+    ] {
+        proven.user_agent = user_agent.map(str::to_owned);
+        assert!(
+            matches!(
+                service.phone_fetch(&proven, &Unlimited).unwrap(),
+                PhoneAnswer::File { .. }
+            ),
+            "{user_agent:?}"
+        );
+    }
+    let after = service.device(mac.parse().unwrap()).unwrap();
+    assert_eq!(after.model_mismatch.map(|m| m.count), Some(2));
+    let outcomes: Vec<FetchOutcome> = service
+        .device_audit(mac.parse().unwrap(), 10)
+        .unwrap()
+        .iter()
+        .map(|fetch| fetch.outcome)
+        .collect();
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|o| **o == FetchOutcome::ModelMismatch)
+            .count(),
+        2
+    );
+}
+
 /// A listener's allowance of failures: `left` more, counted as they are spent.
 struct Allowance {
     left: std::sync::atomic::AtomicU32,

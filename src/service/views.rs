@@ -11,8 +11,8 @@ use utoipa::ToSchema;
 use super::Error;
 use crate::domain::{
     Account, AccountId, AccountScope, AdminLevel, Device, DeviceAuth, Fetch, Line, Mac,
-    NumberingPlan, Registrar, Secret, SystemTag, Tag, TokenId, TokenScope, Unclaimed, User, UserId,
-    UserStatus, UserType, WebPasswords, app_username,
+    ModelMismatch, NumberingPlan, Registrar, Secret, SystemTag, Tag, TokenId, TokenScope,
+    Unclaimed, User, UserId, UserStatus, UserType, WebPasswords, app_username,
 };
 use crate::store::Reads;
 
@@ -349,6 +349,10 @@ pub struct DeviceView {
     pub last_fetch: Option<Fetch>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
+    /// Requests with valid credentials whose User-Agent named a model of another family,
+    /// refused with 403 (the device is registered as the wrong model, or another phone
+    /// holds its credentials); `null` when there was none.
+    pub model_mismatch: Option<ModelMismatch>,
 }
 
 /// How the device authenticates, and the state of its first-boot hand-off.
@@ -464,6 +468,7 @@ impl DeviceView {
             profile: device.profile,
             settings: device.settings,
             created_at: device.created_at,
+            model_mismatch: device.model_mismatch,
         })
     }
 }

@@ -209,6 +209,7 @@ fn device_with_secrets(ha1b: bool) -> Device {
         profile: None,
         settings: Default::default(),
         created_at: Timestamp::UNIX_EPOCH,
+        model_mismatch: None,
     }
 }
 

@@ -219,6 +219,17 @@ impl Catalogue {
             .filter(move |model| model.vendor == vendor && model.common_file == file)
     }
 
+    /// Whether a device registered as `registered` may be the phone whose User-Agent names
+    /// `claimed`. Models are of one family when they request the same common file
+    /// (reference §1.3): Yealink gives one file to models that run the same firmware image
+    /// and read the same keys — the T58A and T58V both identify as `T58`, the W52P and W56P
+    /// share a base, a W80B cell and its W80DM manager one firmware — while models whose
+    /// files differ (a T46S's 66 and a W60B's 77, even a T46S and a T48S on one firmware)
+    /// have other line counts or templates, so a file made for one is wrong for the other.
+    pub fn same_family(&self, registered: &Model, claimed: &Model) -> bool {
+        registered.vendor == claimed.vendor && registered.common_file == claimed.common_file
+    }
+
     /// The templates of a common file: its family's, or the vendor's fallback when no model
     /// names the file (a family the catalogue does not list yet still gets the generic file).
     pub fn common_templates(&self, vendor: &str, file: &str) -> Option<&Templates> {
@@ -419,6 +430,29 @@ mod tests {
         assert_eq!(tones("Europe/London"), Some("Great Britain"));
         assert_eq!(tones("America/Montreal"), Some("United States"), "a link");
         assert_eq!(tones("UTC"), None);
+    }
+
+    #[test]
+    fn families_are_the_models_of_one_common_file() {
+        let catalogue = catalogue();
+        let row = |name: &str| catalogue.model(name).unwrap();
+        for (registered, claimed) in [
+            ("T46S", "T46S"),
+            ("T58V", "T58A"),
+            ("W56P", "W52P"),
+            ("W80DM", "W80B"),
+        ] {
+            assert!(
+                catalogue.same_family(row(registered), row(claimed)),
+                "{claimed}"
+            );
+        }
+        for (registered, claimed) in [("W60B", "T46S"), ("T46S", "T48S"), ("W52P", "W60B")] {
+            assert!(
+                !catalogue.same_family(row(registered), row(claimed)),
+                "{claimed}"
+            );
+        }
     }
 
     #[test]

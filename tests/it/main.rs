@@ -11,6 +11,7 @@ mod files;
 mod kamailio;
 mod limits;
 mod phone;
+mod phone_model;
 mod privilege;
 mod register;
 mod registrar;
