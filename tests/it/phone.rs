@@ -257,8 +257,30 @@ async fn dect_bases_map_each_handset_to_its_line() {
         value(&file, "account.6.enable").is_none(),
         "a W52P has five accounts"
     );
+    // Base firmware 25.80 reads its provisioning keys without `static.`.
+    assert_eq!(
+        value(&file, "auto_provision.server.username"),
+        Some(w52p.provisioning.username.as_str())
+    );
+    assert!(value(&file, "static.auto_provision.server.username").is_none());
     let common = fetch(&app, "/y000000000025.cfg", ua, None).await;
     assert_eq!(common.status, StatusCode::OK);
+
+    // A multi-cell manager: the account registers through SIP server template 1.
+    let w80dm = device(&app, acme, "249ad8d1a631", "W80DM");
+    let eve = user(&app, acme, json!({"first_name": "Eve"}));
+    assign(&app, "249ad8d1a631", 3, eve);
+    let ua = "Yealink W80DM 103.83.0.122 24:9a:d8:d1:a6:31";
+    let file = fetch_as(&app, &w80dm, ua).await;
+    assert_eq!(value(&file, "account.3.sip_server.template"), Some("1"));
+    assert_eq!(
+        value(&file, "template.1.sip_server.1.address"),
+        Some("acme.sip.example.com")
+    );
+    assert_eq!(value(&file, "template.1.outbound.enable"), Some("1"));
+    assert_eq!(value(&file, "template.2.name"), Some("%NULL%"));
+    assert!(value(&file, "account.3.sip_server.1.address").is_none());
+    assert_eq!(value(&file, "account.100.enable"), Some("0"));
     app.stop().await;
 }
 
