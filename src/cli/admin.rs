@@ -535,6 +535,8 @@ const DEVICE_FIELDS: &[(&str, &str)] = &[
     ("handed off", "provisioning.handed_off_at"),
     ("refused", "provisioning.refused_attempts"),
     ("profile", "profile"),
+    ("wrong model", "model_mismatch.model"),
+    ("wrong model at", "model_mismatch.last_at"),
     ("web admin", "web.admin.password"),
     ("web user", "web.user.password"),
     ("last fetch", "last_fetch.at"),
