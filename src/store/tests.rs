@@ -213,6 +213,15 @@ fn device_with_secrets(ha1b: bool) -> Device {
     }
 }
 
+#[test]
+fn a_device_record_written_before_model_checks_reads_as_no_mismatch() {
+    let device = device_with_secrets(true);
+    let mut record = serde_json::to_value(&device).unwrap();
+    record.as_object_mut().unwrap().remove("model_mismatch");
+    let read: Device = serde_json::from_value(record).unwrap();
+    assert_eq!(read, device);
+}
+
 /// Every byte of every file below `dir`.
 fn files_of(dir: &std::path::Path) -> Vec<u8> {
     let mut bytes = Vec::new();
