@@ -290,6 +290,7 @@ fn strip_sip_prefix(text: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vendors::Cells;
 
     fn catalogue() -> &'static Catalogue {
         Catalogue::init().unwrap_or_else(|error| panic!("{error}"))
@@ -358,7 +359,18 @@ mod tests {
             assert_eq!(base.dect.map(|d| d.handsets), Some(handsets), "{name}");
             assert_eq!(base.templates.device, "yealink/dect.cfg");
         }
-        assert!(row("W80DM").note.is_some());
+        for (name, accounts) in [("W75DM", 20), ("W80DM", 100), ("W90DM", 250)] {
+            let manager = row(name);
+            let dect = manager.dect.unwrap();
+            assert_eq!(
+                (manager.lines, dect.handsets, dect.cells),
+                (accounts, accounts, Cells::Multi),
+                "{name}: one account per handset"
+            );
+            assert!(manager.note.is_some(), "{name}: the source of its counts");
+        }
+        assert_eq!(row("W60B").dect.unwrap().active_handsets, Some(8));
+        assert!(row("W52P").unprefixed_keys_through.is_some());
         let lines = |name: &str| row(name).lines;
         assert_eq!(
             [
