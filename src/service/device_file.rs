@@ -14,7 +14,7 @@ use crate::render::{
     RawLine, SettingBlock, SipTemplateSlot, WebLogins,
 };
 use crate::store::Reads;
-use crate::vendors::{RecheckWindow, dst_year};
+use crate::vendors::{RecheckWindow, dst_year, respell_static_keys};
 
 impl Service {
     /// Renders a device's own file: its lines, its credentials, the locale of the user on
@@ -76,12 +76,13 @@ impl Service {
             );
         }
         let used: Vec<u16> = lines.keys().copied().collect();
+        let static_prefixes = model.static_key_prefixes(firmware);
         let blocks = crate::vendors::settings::yealink_named(settings, &used)
             .into_iter()
             .map(|(name, lines)| SettingBlock {
                 name: name.to_owned(),
                 source: source(name),
-                lines,
+                lines: respell_static_keys(lines, static_prefixes),
             })
             .collect();
         let raw = settings
@@ -132,7 +133,7 @@ impl Service {
             raw,
             active_handsets: model.dect.and_then(|dect| dect.active_handsets),
             sip_templates,
-            static_prefixes: model.static_key_prefixes(firmware),
+            static_prefixes,
         };
         self.renderer
             .render_device(&file)

@@ -4,9 +4,11 @@
 //! without the `static.` prefix on base firmware 25.80 and older (`auto_provision.server.url`,
 //! Wazo `v80/templates/W52P.tpl`); 25.81 and later read the `static.` names (Wazo `v81`). The
 //! catalogue row says the last release of the old names (`unprefixed_keys_through = "25.80"`);
-//! [`Model::static_key_prefixes`] picks the spelling from the firmware of the request.
+//! [`Model::static_key_prefixes`] picks the spelling from the firmware of the request, and
+//! [`respell_static_keys`] applies it to the keys of named settings (VLAN …).
 
 use super::Model;
+use super::settings::KeyValue;
 
 /// A four-part firmware version (`66.85.0.5`): the first part is the platform, the second the
 /// release (V80, V85 …).
@@ -76,6 +78,22 @@ impl Model {
     }
 }
 
+/// `lines` with each `static.` key written with every prefix of `prefixes` (as
+/// `Model::static_key_prefixes` gives them) in its place; other keys as they are.
+pub fn respell_static_keys(lines: Vec<KeyValue>, prefixes: &[&str]) -> Vec<KeyValue> {
+    let mut respelled = Vec::with_capacity(lines.len());
+    for line in lines {
+        match line.key.strip_prefix("static.") {
+            Some(rest) => respelled.extend(prefixes.iter().map(|prefix| KeyValue {
+                key: format!("{prefix}{rest}"),
+                value: line.value.clone(),
+            })),
+            None => respelled.push(line),
+        }
+    }
+    respelled
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,6 +130,32 @@ mod tests {
         let w56p = catalogue.model("W56P").unwrap();
         assert_eq!(w56p.static_key_prefixes(Some("25.80.0.20")), UNPREFIXED);
         let t46s = catalogue.model("T46S").unwrap();
+        let vlan = |key: &str| KeyValue {
+            key: key.into(),
+            value: "1".into(),
+        };
+        let lines = vec![
+            vlan("static.network.vlan.internet_port_enable"),
+            vlan("account.1.dtmf.type"),
+        ];
+        let keys = |prefixes| {
+            respell_static_keys(lines.clone(), prefixes)
+                .into_iter()
+                .map(|line| line.key)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            keys(UNPREFIXED),
+            ["network.vlan.internet_port_enable", "account.1.dtmf.type"]
+        );
+        assert_eq!(
+            keys(STATIC),
+            [
+                "static.network.vlan.internet_port_enable",
+                "account.1.dtmf.type"
+            ]
+        );
+        assert_eq!(keys(BOTH).len(), 3);
         assert_eq!(t46s.static_key_prefixes(None), STATIC);
         assert_eq!(t46s.static_key_prefixes(Some("2.70.0.140")), STATIC);
     }

@@ -23,7 +23,7 @@ mod user_agent;
 pub use catalogue::{Catalogue, CatalogueError};
 pub use dst::{ManualDst, dst_year};
 pub use file_name::{FileNameMatch, FileNamePattern, PhoneFile};
-pub use firmware::{FirmwareRelease, FirmwareVersion};
+pub use firmware::{FirmwareRelease, FirmwareVersion, respell_static_keys};
 pub use locale::{LanguageNames, YealinkTime};
 pub use model::{
     Cells, Dect, Languages, Model, Syntax, Templates, TransportCodes, UserAgentFormat, Vendor,
