@@ -463,8 +463,9 @@ impl Service {
 }
 
 impl Service {
-    /// A device's file as the phone would get it, with every secret masked: its lines'
-    /// and web passwords, its provisioning password.
+    /// A device's file as the phone would get it (with the key spellings of the firmware
+    /// it last fetched with), every secret masked: its lines' and web passwords, its
+    /// provisioning password.
     pub fn preview_device(&self, mac: Mac) -> Result<String, Error> {
         let mut device = self.store.device(mac)?.ok_or(Error::NotFound("device"))?;
         let mut account = self
@@ -483,7 +484,14 @@ impl Service {
             web.admin = masked();
             web.user = masked();
         }
-        self.render_device(&device, &account, &self.settings.phone_url)
+        // The key spellings of the firmware the device last fetched with.
+        let firmware = self.store.last_fetch(mac)?.and_then(|fetch| fetch.firmware);
+        self.render_device(
+            &device,
+            &account,
+            &self.settings.phone_url,
+            firmware.as_deref(),
+        )
     }
 }
 
