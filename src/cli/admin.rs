@@ -80,6 +80,18 @@ pub struct AccountArgs {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
+    /// Show a user's programmable phone keys, or replace them with --key (in order)
+    LineKeys {
+        id: u64,
+        /// TYPE[:VALUE[:LABEL]], TYPE one of line, blf, speed_dial, park, voicemail, with
+        /// @LINE for another account than 1: blf:202:Bob, speed_dial:+15145550100:Mom,
+        /// line@2, voicemail::Messages
+        #[arg(long = "key", value_name = "SPEC")]
+        keys: Vec<String>,
+        /// Remove every key
+        #[arg(long, conflicts_with = "keys")]
+        clear: bool,
+    },
     /// Create a user (optionally with a device line)
     Add {
         #[arg(long)]
@@ -660,6 +672,10 @@ pub async fn user(connection: &Connection, command: UserCommand) -> anyhow::Resu
         UserCommand::Show { id } => (
             api.call(Method::GET, &format!("/users/{id}"), None).await?,
             show_user,
+        ),
+        UserCommand::LineKeys { id, keys, clear } => (
+            super::settings::line_keys(&api, id, &keys, clear).await?,
+            super::settings::show_line_keys,
         ),
         UserCommand::Rm { id } => (
             api.call(Method::DELETE, &format!("/users/{id}"), None)

@@ -282,3 +282,62 @@ fn show_effective(value: &Value) {
         );
     }
 }
+
+/// Reads a user's keys, or replaces them with `specs` (or none, with `clear`).
+pub async fn line_keys(
+    api: &Api,
+    user: u64,
+    specs: &[String],
+    clear: bool,
+) -> anyhow::Result<Value> {
+    let path = format!("/users/{user}/line-keys");
+    if specs.is_empty() && !clear {
+        return api.call(Method::GET, &path, None).await;
+    }
+    let keys = specs
+        .iter()
+        .map(|spec| line_key(spec))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    api.call(Method::PUT, &path, Some(&json!({"keys": keys})))
+        .await
+}
+
+/// `TYPE[@LINE][:VALUE[:LABEL]]` as the API's key object.
+fn line_key(spec: &str) -> anyhow::Result<Value> {
+    let mut parts = spec.splitn(3, ':');
+    let head = parts.next().unwrap_or_default();
+    let (kind, line) = match head.split_once('@') {
+        Some((kind, line)) => match line.parse::<u16>() {
+            Ok(line) => (kind, Some(line)),
+            Err(_) => bail!("--key {spec:?}: {line:?} after @ is not a line number"),
+        },
+        None => (head, None),
+    };
+    let value = parts.next().filter(|v| !v.is_empty());
+    let label = parts.next().filter(|l| !l.is_empty());
+    Ok(json!({"type": kind, "line": line, "value": value, "label": label}))
+}
+
+pub fn show_line_keys(value: &Value) {
+    let rows: Vec<Value> = value["keys"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .map(|(index, key)| {
+            let mut row = key.clone();
+            row["key"] = json!(index + 1);
+            row
+        })
+        .collect();
+    print_items(
+        &Value::Array(rows),
+        &[
+            ("key", "key"),
+            ("type", "type"),
+            ("line", "line"),
+            ("value", "value"),
+            ("label", "label"),
+        ],
+    );
+}

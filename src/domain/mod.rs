@@ -11,6 +11,7 @@ mod device;
 mod error;
 mod extension;
 mod identity;
+pub mod line_key;
 mod locale;
 mod mac;
 mod phone_number;

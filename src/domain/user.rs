@@ -11,6 +11,7 @@ use super::account::AccountId;
 use super::credentials::VoicemailPin;
 use super::extension::Extension;
 use super::identity::{Email, Username};
+use super::line_key::LineKey;
 use super::locale::{Language, TimeZone};
 use super::phone_number::E164;
 use super::text::Tag;
@@ -82,6 +83,9 @@ pub struct User {
     /// The device model ordered with a bulk placeholder, shown until it is enabled.
     #[serde(default)]
     pub ordered_model: Option<String>,
+    /// The programmable keys of the user's desk phone, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub line_keys: Vec<LineKey>,
     pub created_at: Timestamp,
 }
 

@@ -41,6 +41,8 @@ pub struct DeviceFile {
     pub web_passwords: Option<WebLogins>,
     /// The named settings in force, each with its keys and the level that set it.
     pub settings: Vec<SettingBlock>,
+    /// Desk phones: every programmable key of the model, set or cleared; empty otherwise.
+    pub line_keys: Vec<LineKeySlot>,
     /// The raw vendor keys in force, written last.
     pub raw: Vec<RawLine>,
     /// DECT bases that need it: how many handsets the base accepts.
@@ -51,6 +53,50 @@ pub struct DeviceFile {
     /// What the `static.` keys are written with (`Model::static_key_prefixes`): `static.`,
     /// nothing (old DECT base firmware), or both, each key then written twice.
     pub static_prefixes: &'static [&'static str],
+}
+
+/// One programmable key of a desk phone, in the vendor's words; a cleared key has type
+/// `0` and `%NULL%` everywhere else.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LineKeySlot {
+    pub number: u16,
+    /// The vendor's type code (Yealink: 15 line, 16 BLF, 13 speed dial, 10 park, 12
+    /// voicemail, 0 none).
+    pub kind: String,
+    pub line: String,
+    pub value: String,
+    pub label: String,
+}
+
+impl LineKeySlot {
+    /// Key `number` in Yealink's words: `key`, or cleared.
+    pub fn yealink(number: u16, key: Option<&crate::domain::line_key::LineKey>) -> LineKeySlot {
+        use crate::domain::line_key::LineKeyKind;
+        let null = || "%NULL%".to_owned();
+        let Some(key) = key else {
+            return LineKeySlot {
+                number,
+                kind: "0".into(),
+                line: null(),
+                value: null(),
+                label: null(),
+            };
+        };
+        let kind = match key.kind {
+            LineKeyKind::Line => "15",
+            LineKeyKind::Blf => "16",
+            LineKeyKind::SpeedDial => "13",
+            LineKeyKind::Park => "10",
+            LineKeyKind::Voicemail => "12",
+        };
+        LineKeySlot {
+            number,
+            kind: kind.into(),
+            line: key.line.to_string(),
+            value: key.value.clone().unwrap_or_else(null),
+            label: key.label.clone().unwrap_or_else(null),
+        }
+    }
 }
 
 /// A named setting in the vendor's keys.

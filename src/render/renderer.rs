@@ -44,6 +44,10 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../templates/yealink/_accounts.cfg"),
     ),
     (
+        "yealink/_line_keys.cfg",
+        include_str!("../../templates/yealink/_line_keys.cfg"),
+    ),
+    (
         "yealink/_settings.cfg",
         include_str!("../../templates/yealink/_settings.cfg"),
     ),

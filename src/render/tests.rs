@@ -74,6 +74,22 @@ fn device(
     let mut accounts = AccountSlot::all(model.lines, lines.into_iter().collect::<BTreeMap<_, _>>());
     let sip_templates = SipTemplateSlot::assign(model.dect, &mut accounts);
     let handsets = HandsetSlot::defaults(model.dect, &accounts);
+    // As the service lays them out for a user without keys: the device's lines.
+    let line_keys = (1..=model.line_keys)
+        .map(|number| {
+            let line = accounts
+                .iter()
+                .find(|slot| slot.number == number)
+                .and_then(|slot| slot.line.as_ref());
+            let key = line.map(|line| crate::domain::line_key::LineKey {
+                kind: crate::domain::line_key::LineKeyKind::Line,
+                line: number,
+                value: None,
+                label: Some(line.label.clone()),
+            });
+            LineKeySlot::yealink(number, key.as_ref())
+        })
+        .collect();
     DeviceFile {
         vendor: vendor.id.clone(),
         model: model.name.clone(),
@@ -101,6 +117,7 @@ fn device(
         }),
         settings: Vec::new(),
         raw: Vec::new(),
+        line_keys,
         active_handsets: model.dect.and_then(|dect| dect.active_handsets),
         sip_templates,
         static_prefixes: model.static_key_prefixes(firmware),

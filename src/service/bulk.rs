@@ -227,6 +227,7 @@ fn placeholder(
         password_hash: None,
         numbers: numbers.clone(),
         ordered_model: model,
+        line_keys: Vec::new(),
         created_at: now(),
     };
     w.put_user(&user)?;

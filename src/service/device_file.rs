@@ -10,8 +10,8 @@ use super::{Error, Service, now};
 use crate::domain::settings::WebPasswordPolicy;
 use crate::domain::{Account, Device};
 use crate::render::{
-    AccountSlot, DeviceFile, DeviceLocale, HandsetSlot, LineAccount, LineRoute, ProvisioningLogin,
-    RawLine, SettingBlock, SipTemplateSlot, WebLogins,
+    AccountSlot, DeviceFile, DeviceLocale, HandsetSlot, LineAccount, LineKeySlot, LineRoute,
+    ProvisioningLogin, RawLine, SettingBlock, SipTemplateSlot, WebLogins,
 };
 use crate::store::Reads;
 use crate::vendors::{RecheckWindow, dst_year, respell_static_keys};
@@ -134,6 +134,11 @@ impl Service {
             active_handsets: model.dect.and_then(|dect| dect.active_handsets),
             sip_templates,
             static_prefixes,
+            line_keys: self
+                .keys_of_device(device, model.line_keys)?
+                .into_iter()
+                .map(|slot| LineKeySlot::yealink(slot.number, slot.key.as_ref()))
+                .collect(),
         };
         self.renderer
             .render_device(&file)

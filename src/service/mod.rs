@@ -15,6 +15,7 @@ mod data_key;
 mod device_file;
 mod devices;
 mod directory;
+mod line_keys;
 mod lines;
 mod numbers;
 mod portal;
@@ -45,6 +46,7 @@ pub use credentials::{Credentials, DigestResponse};
 pub use data_key::KeyRotation;
 pub use devices::{ArmInput, ClaimInput, DeviceInput};
 pub use directory::{LookupCounts, Subscriber, SubscriberList};
+pub use line_keys::{LineKeyInput, LineKeysInput, LineKeysView};
 pub use lines::LineInput;
 pub use portal::LinkState;
 pub use provisioning::{FailureAllowance, PhoneAnswer, PhoneRequest};
@@ -238,5 +240,7 @@ fn now() -> Timestamp {
     Timestamp::now()
 }
 
+#[cfg(test)]
+mod settings_tests;
 #[cfg(test)]
 mod tests;

@@ -276,6 +276,7 @@ impl Service {
             ordered_model: old
                 .and_then(|o| o.ordered_model.clone())
                 .filter(|_| draft.status == UserStatus::Unassigned),
+            line_keys: old.map(|o| o.line_keys.clone()).unwrap_or_default(),
             created_at: old.map_or_else(now, |o| o.created_at),
         };
         w.put_user(&user)?;

@@ -59,6 +59,7 @@ fn user(id: u64, account: u64, extension: &str, email: Option<&str>) -> User {
         password_hash: None,
         numbers: vec![],
         ordered_model: None,
+        line_keys: Vec::new(),
         created_at: Timestamp::UNIX_EPOCH,
     }
 }

@@ -518,8 +518,8 @@ mod tests {
             ),
             (r#""001565","#, r#""00156G","#, "OUI"),
             (
-                r#"{ name = "T46S", common_file = "y000000000066.cfg", lines = 16 }"#,
-                r#"{ name = "T46S", common_file = "y000000000066.cfg", lines = 16, cells = "multi" }"#,
+                r#"{ name = "T46S", common_file = "y000000000066.cfg", lines = 16, line_keys = 27 }"#,
+                r#"{ name = "T46S", common_file = "y000000000066.cfg", lines = 16, line_keys = 27, cells = "multi" }"#,
                 "only for DECT rows",
             ),
             (

@@ -109,6 +109,8 @@ pub struct Model {
     pub dect: Option<Dect>,
     /// The family file it requests, in canonical case (`y000000000066.cfg`).
     pub common_file: String,
+    /// Programmable line keys (Yealink `linekey.N.*`); 0 for DECT bases and keyless phones.
+    pub line_keys: u16,
     /// Model tokens of its User-Agent (`T58A`, `T58`).
     pub user_agents: Vec<String>,
     /// The templates that render its files.
@@ -210,6 +212,8 @@ struct ModelRow {
     name: String,
     common_file: String,
     lines: u16,
+    #[serde(default)]
+    line_keys: u16,
     #[serde(default)]
     user_agents: Vec<String>,
     templates: Option<String>,
@@ -338,6 +342,7 @@ impl ModelRow {
             lines: self.lines,
             dect: self.dect()?,
             common_file,
+            line_keys: self.line_keys,
             user_agents,
             templates: templates?,
             unprefixed_keys_through: self

@@ -10,6 +10,7 @@ mod enumeration;
 mod files;
 mod kamailio;
 mod limits;
+mod line_keys;
 mod phone;
 mod phone_model;
 mod privilege;

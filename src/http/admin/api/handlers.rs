@@ -224,6 +224,11 @@ fn answer(service: &Service, schemas: &Map<String, Value>, call: &Call) -> Resul
         ApiRoute::EnableUser(user) => {
             ok(service.enable_user(user, &input::json::<UserInput>(body, schemas)?)?)
         }
+        ApiRoute::GetLineKeys(user) => ok(service.line_keys(user)?),
+        ApiRoute::SetLineKeys(user) => ok(service.set_line_keys(
+            user,
+            &input::json::<crate::service::LineKeysInput>(body, schemas)?,
+        )?),
         ApiRoute::CreateDevice(account) => {
             created(service.create_device(account, &input::json::<DeviceInput>(body, schemas)?)?)
         }

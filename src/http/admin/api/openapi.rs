@@ -353,6 +353,18 @@ fn describe(route: &ApiRoute, s: &mut Schemas) -> Description {
             .body(s.named::<UserInput>())
             .answer("200", json("the user", s.named::<UserView>()))
             .conflict(),
+        ApiRoute::GetLineKeys(_) => Description::new("A user's programmable keys").answer(
+            "200",
+            json("the keys", s.named::<crate::service::LineKeysView>()),
+        ),
+        ApiRoute::SetLineKeys(_) => Description::new(
+            "Replace a user's programmable keys (their phone's other keys are cleared)",
+        )
+        .body(s.named::<crate::service::LineKeysInput>())
+        .answer(
+            "200",
+            json("the keys", s.named::<crate::service::LineKeysView>()),
+        ),
         ApiRoute::CreateDevice(_) => Description::new("Register a device by MAC")
             .body(s.named::<DeviceInput>())
             .answer(

@@ -29,6 +29,9 @@ pub enum ApiRoute {
     UpdateUser(UserId),
     DeleteUser(UserId),
     EnableUser(UserId),
+    /// The programmable keys of the user's phone.
+    GetLineKeys(UserId),
+    SetLineKeys(UserId),
     CreateDevice(AccountId),
     ListDevices(AccountId),
     GetDevice(Mac),
@@ -283,6 +286,12 @@ pub const ROUTES: &[(&str, &str, Build)] = &[
     ("POST", "/api/v1/users/{user}/enable", |p| {
         Ok(ApiRoute::EnableUser(p.user()?))
     }),
+    ("GET", "/api/v1/users/{user}/line-keys", |p| {
+        Ok(ApiRoute::GetLineKeys(p.user()?))
+    }),
+    ("PUT", "/api/v1/users/{user}/line-keys", |p| {
+        Ok(ApiRoute::SetLineKeys(p.user()?))
+    }),
     ("POST", "/api/v1/accounts/{id}/devices", |p| {
         Ok(ApiRoute::CreateDevice(p.account()?))
     }),
@@ -420,6 +429,7 @@ impl ApiRoute {
             | ApiRoute::BulkUsers(_)
             | ApiRoute::UpdateUser(_)
             | ApiRoute::EnableUser(_)
+            | ApiRoute::SetLineKeys(_)
             | ApiRoute::CreateDevice(_)
             | ApiRoute::AssignLine(..)
             | ApiRoute::AssignLowestLine(_)
@@ -444,6 +454,7 @@ impl ApiRoute {
             | ApiRoute::DeleteUser(_)
             | ApiRoute::ListDevices(_)
             | ApiRoute::GetDevice(_)
+            | ApiRoute::GetLineKeys(_)
             | ApiRoute::DeviceSettings(_)
             | ApiRoute::DevicePreview(_)
             | ApiRoute::ListProfiles(_)

@@ -73,7 +73,9 @@ impl Principal {
             ApiRoute::GetUser(u)
             | ApiRoute::UpdateUser(u)
             | ApiRoute::DeleteUser(u)
-            | ApiRoute::EnableUser(u) => (service.user_account(*u)?, "user"),
+            | ApiRoute::EnableUser(u)
+            | ApiRoute::GetLineKeys(u)
+            | ApiRoute::SetLineKeys(u) => (service.user_account(*u)?, "user"),
             ApiRoute::GetDevice(m)
             | ApiRoute::UpdateDevice(m)
             | ApiRoute::DeviceSettings(m)
