@@ -658,4 +658,34 @@ mod example_tests {
         };
         assert_eq!(Config::load(&args).unwrap(), Config::default());
     }
+
+    /// `[phone_settings]` is checked as the API checks a `settings` object.
+    #[test]
+    fn phone_settings_are_checked_at_startup() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("sipprov.toml");
+        let args = ServeArgs {
+            config: Some(file.clone()),
+            ..ServeArgs::default()
+        };
+        std::fs::write(
+            &file,
+            "[phone_settings]\ncodecs = [\"g722\", \"pcmu\"]\n[phone_settings.raw]\n\"features.dnd.allow\" = \"0\"\n",
+        )
+        .unwrap();
+        let config = Config::load(&args).unwrap();
+        assert_eq!(config.phone_settings.raw["features.dnd.allow"], "0");
+        assert_eq!(config.phone_settings.codecs.map(|c| c.len()), Some(2));
+        std::fs::write(
+            &file,
+            "[phone_settings.raw]\n\"static.auto_provision.server.url\" = \"https://evil.example.com\"\n",
+        )
+        .unwrap();
+        let refused = Config::load(&args).unwrap_err().to_string();
+        assert!(
+            refused.contains("phone_settings")
+                && refused.contains("phone_settings.raw.static.auto_provision.server.url"),
+            "{refused}"
+        );
+    }
 }
