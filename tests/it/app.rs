@@ -93,6 +93,29 @@ impl TestApp {
             .with_timeout(Duration::from_secs(10))
     }
 
+    /// A registered device's own file, fetched as the phone does: its User-Agent and its
+    /// provisioning credentials over Basic; the fetch must succeed.
+    pub async fn device_file(&self, mac: &str, user_agent: &str) -> String {
+        use base64::Engine;
+        let device = self.service().device(mac.parse().unwrap()).unwrap();
+        let login = format!(
+            "{}:{}",
+            device.provisioning.username, device.provisioning.password
+        );
+        let request = sipprov::http::RequestSpec::get(format!("/{}.cfg", device.mac))
+            .header("User-Agent", user_agent)
+            .header(
+                "Authorization",
+                format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(login)
+                ),
+            );
+        let response = self.phone().send(request).await.unwrap();
+        assert_eq!(response.status, http::StatusCode::OK, "{}", response.text());
+        response.text().into_owned()
+    }
+
     /// A client of the phone listener whose connections come from `address`: any address of
     /// 127.0.0.0/8, all of which Linux routes to the loopback interface.
     pub fn phone_from(&self, address: &str) -> Client {

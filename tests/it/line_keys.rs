@@ -1,11 +1,8 @@
 //! A user's programmable keys through the API and the CLI, on the phone that user is on
 //! line 1 of; a phone moved to another user keeps nothing of its last owner's keys.
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
-use sipprov::http::RequestSpec;
 
 use crate::app::{TestApp, acme, input};
 use crate::registrar::send;
@@ -14,17 +11,7 @@ const MAC: &str = "001565005001";
 const UA: &str = "Yealink SIP-T46S 66.86.0.15 00:15:65:00:50:01";
 
 async fn file(app: &TestApp) -> String {
-    let device = app.service().device(MAC.parse().unwrap()).unwrap();
-    let login = format!(
-        "{}:{}",
-        device.provisioning.username, device.provisioning.password
-    );
-    let request = RequestSpec::get(format!("/{MAC}.cfg"))
-        .header("User-Agent", UA)
-        .header("Authorization", format!("Basic {}", STANDARD.encode(login)));
-    let response = app.phone().send(request).await.unwrap();
-    assert_eq!(response.status, StatusCode::OK, "{}", response.text());
-    response.text().into_owned()
+    app.device_file(MAC, UA).await
 }
 
 fn key(file: &str, number: u16) -> [String; 4] {

@@ -2,11 +2,8 @@
 //! as a phone gets them: provider < account < profile < device, each value traced to its
 //! level, raw keys sipprov owns refused at every level with nothing written.
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
-use sipprov::http::RequestSpec;
 
 use crate::app::{TestApp, acme};
 use crate::registrar::send;
@@ -49,17 +46,7 @@ async fn provision(app: &TestApp) -> u64 {
 }
 
 async fn served_file(app: &TestApp) -> String {
-    let device = app.service().device(MAC.parse().unwrap()).unwrap();
-    let login = format!(
-        "{}:{}",
-        device.provisioning.username, device.provisioning.password
-    );
-    let request = RequestSpec::get(format!("/{MAC}.cfg"))
-        .header("User-Agent", UA)
-        .header("Authorization", format!("Basic {}", STANDARD.encode(login)));
-    let response = app.phone().send(request).await.unwrap();
-    assert_eq!(response.status, StatusCode::OK, "{}", response.text());
-    response.text().into_owned()
+    app.device_file(MAC, UA).await
 }
 
 fn has(file: &str, line: &str) -> bool {

@@ -3,11 +3,8 @@
 
 use std::collections::BTreeSet;
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
-use sipprov::http::RequestSpec;
 use sipprov::service::DeviceView;
 
 use crate::app::{TestApp, acme, input, logs};
@@ -15,10 +12,6 @@ use crate::registrar::send;
 
 /// The device's file as the phone fetches it, with its own credentials.
 async fn file_of(app: &TestApp, device: &DeviceView) -> String {
-    let login = format!(
-        "{}:{}",
-        device.provisioning.username, device.provisioning.password
-    );
     // The phone's own User-Agent: its model and MAC.
     let mac = device.mac.to_string();
     let colons: Vec<&str> = (0..6).map(|i| &mac[2 * i..2 * i + 2]).collect();
@@ -26,12 +19,7 @@ async fn file_of(app: &TestApp, device: &DeviceView) -> String {
         "W60B" => format!("Yealink W60B 77.85.0.20 {}", colons.join(":")),
         model => format!("Yealink SIP-{model} 66.86.0.15 {}", colons.join(":")),
     };
-    let request = RequestSpec::get(format!("/prov/{}.cfg", device.mac))
-        .header("User-Agent", &user_agent)
-        .header("Authorization", format!("Basic {}", STANDARD.encode(login)));
-    let response = app.phone().send(request).await.unwrap();
-    assert_eq!(response.status, StatusCode::OK, "{}", response.text());
-    response.text().into_owned()
+    app.device_file(&mac, &user_agent).await
 }
 
 /// The `static.security.user_password` values of a file, `level:password` each.
