@@ -139,3 +139,54 @@ async fn keys_follow_the_user_and_a_moved_phone_keeps_none_of_them() {
     assert!(!phone.contains("Messages") && !phone.contains("*70"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_user_page_sets_keys_and_refuses_a_bad_one_beside_the_field() {
+    let app = TestApp::start().await;
+    let service = app.service();
+    let account = service.create_account(&input(acme())).unwrap().id;
+    let ada = service
+        .create_user(account, &input(json!({"first_name": "Ada"})))
+        .unwrap();
+    let bob = service
+        .create_user(account, &input(json!({"first_name": "Bob"})))
+        .unwrap();
+    let mut visitor = crate::ui::Visitor::with_token(&app).await;
+    let page = format!("/users/{}", ada.id.0);
+    visitor.get(&page).await;
+    let keys = format!(
+        "blf {} Bob Stone\nspeed_dial +15145550199 Front desk",
+        bob.extension
+    );
+    let saved = visitor
+        .post(&format!("{page}/line-keys"), &[("keys", &keys)])
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text());
+    let keys = service.line_keys(ada.id).unwrap().keys;
+    assert_eq!(keys.len(), 2);
+    assert_eq!(keys[0].label.as_deref(), Some("Bob Stone"));
+    let shown = visitor.get(&page).await.text().into_owned();
+    assert!(
+        shown.contains("Front desk") && shown.contains("speed dial"),
+        "{shown}"
+    );
+
+    let refused = visitor
+        .post(
+            &format!("{page}/line-keys"),
+            &[("keys", "line\nblf 999 Nobody")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let html = refused.text();
+    assert!(
+        html.contains("line 2 (value)") && html.contains("blf 999 Nobody"),
+        "{html}"
+    );
+    assert_eq!(
+        service.line_keys(ada.id).unwrap().keys.len(),
+        2,
+        "nothing written"
+    );
+    app.stop().await;
+}

@@ -13,6 +13,7 @@ mod accounts;
 mod bulk;
 mod devices;
 mod form;
+mod line_keys;
 mod respond;
 mod route;
 mod session;
@@ -395,6 +396,7 @@ impl Ui {
             UiRoute::NewUser(account) => self.new_user(call, account).await,
             UiRoute::CreateUser(account) => self.create_user(call, account).await,
             UiRoute::User(id) => self.user(call, id).await,
+            UiRoute::SetLineKeys(id) => self.set_line_keys(call, id).await,
             UiRoute::EditUser(id) => self.edit_user(call, id).await,
             UiRoute::UpdateUser(id) => self.update_user(call, id).await,
             UiRoute::EnableForm(id) => self.enable_form(call, id).await,

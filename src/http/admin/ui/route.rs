@@ -39,6 +39,7 @@ pub enum UiRoute {
     Enable(UserId),
     DeleteUserForm(UserId),
     DeleteUser(UserId),
+    SetLineKeys(UserId),
     Device(Mac),
     ArmDevice(Mac),
     AssignLine(Mac),
@@ -186,6 +187,9 @@ const ROUTES: &[(&str, &str, Build)] = &[
         Ok(UiRoute::CreateDevice(p.account()?))
     }),
     ("GET", "/users/{user}", |p| Ok(UiRoute::User(p.user()?))),
+    ("POST", "/users/{user}/line-keys", |p| {
+        Ok(UiRoute::SetLineKeys(p.user()?))
+    }),
     ("POST", "/users/{user}", |p| {
         Ok(UiRoute::UpdateUser(p.user()?))
     }),
@@ -352,6 +356,7 @@ mod tests {
             (get("/accounts/7/devices"), UiRoute::Devices(a)),
             (post("/accounts/7/devices"), UiRoute::CreateDevice(a)),
             (get("/users/42"), UiRoute::User(u)),
+            (post("/users/42/line-keys"), UiRoute::SetLineKeys(u)),
             (post("/users/42"), UiRoute::UpdateUser(u)),
             (get("/users/42/edit"), UiRoute::EditUser(u)),
             (get("/users/42/enable"), UiRoute::EnableForm(u)),

@@ -106,18 +106,7 @@ impl Ui {
     }
 
     pub(super) async fn user(&self, call: &Call, id: UserId) -> Result<Reply, Failure> {
-        let (user, account, access) = self.user_and_account(call, id).await?;
-        let page = Page::new(
-            "user",
-            user.display_name.clone(),
-            json!({
-                "user": json(&user),
-                "account": json(&account),
-                "can_manage": access.may_manage(&user),
-            }),
-        )
-        .in_account(&account, "users");
-        Ok(Reply::Page(page))
+        Ok(Reply::Page(self.user_page(call, id, None).await?))
     }
 
     pub(super) async fn delete_user_form(&self, call: &Call, id: UserId) -> Result<Reply, Failure> {
