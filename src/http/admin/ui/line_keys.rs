@@ -150,7 +150,13 @@ mod tests {
     fn one_key_per_line_reads_back_as_written() {
         let keys =
             parse("blf 202 Bob Stone\nspeed_dial +15145550100\nline@2\n\nvoicemail Messages");
-        let shown: Vec<(Option<&str>, Option<u16>, Option<&str>, Option<&str>)> = keys
+        type Shown<'a> = (
+            Option<&'a str>,
+            Option<u16>,
+            Option<&'a str>,
+            Option<&'a str>,
+        );
+        let shown: Vec<Shown<'_>> = keys
             .iter()
             .map(|k| {
                 (
