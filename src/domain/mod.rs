@@ -10,6 +10,7 @@ mod credentials;
 mod device;
 mod error;
 mod extension;
+mod firmware;
 mod identity;
 pub mod line_key;
 mod locale;
@@ -31,6 +32,10 @@ pub use device::{
 };
 pub use error::{Invalid, ParseError};
 pub use extension::{Extension, ExtensionRange, NumberingPlan};
+pub use firmware::{
+    FirmwareImage, FirmwarePin, FirmwareVersion, ImageDigest, Percent, PinScope, Stage,
+    effective_pin, stage_bucket,
+};
 pub use identity::{Email, Username, app_username, is_dns_name};
 pub use locale::{Language, TimeZone};
 pub use mac::Mac;

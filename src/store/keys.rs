@@ -3,7 +3,7 @@
 //! Integers are big-endian so that keys sort in numeric order; composite keys put the owner
 //! first (`account ‖ extension`) so that everything an account owns is one prefix scan.
 
-use crate::domain::{AccountId, Mac, UserId};
+use crate::domain::{AccountId, Mac, PinScope, UserId};
 
 /// Every tree of the database. Records, then the indexes that keep fields unique or let a
 /// record be found from its owner.
@@ -54,10 +54,14 @@ pub enum TreeId {
     Audit,
     /// MAC → `Fetch`
     LastFetch,
+    /// SHA-256 → `FirmwareImage` (the bytes are files in the data directory)
+    Firmware,
+    /// scope (`0`, or `1` ‖ account) ‖ vendor ‖ 0 ‖ model → `FirmwarePin`
+    FirmwarePins,
 }
 
 impl TreeId {
-    pub(crate) const ALL: [TreeId; 22] = [
+    pub(crate) const ALL: [TreeId; 24] = [
         TreeId::Meta,
         TreeId::Accounts,
         TreeId::AccountDomain,
@@ -80,6 +84,8 @@ impl TreeId {
         TreeId::UnclaimedPhones,
         TreeId::Audit,
         TreeId::LastFetch,
+        TreeId::Firmware,
+        TreeId::FirmwarePins,
     ];
 
     /// The sled tree name, as written on disk.
@@ -107,6 +113,8 @@ impl TreeId {
             TreeId::UnclaimedPhones => "unclaimed.phones",
             TreeId::Audit => "audit",
             TreeId::LastFetch => "last_fetch",
+            TreeId::Firmware => "firmware",
+            TreeId::FirmwarePins => "firmware.pins",
         }
     }
 
@@ -172,4 +180,25 @@ pub(crate) fn read_line_place(bytes: &[u8]) -> Option<(Mac, u16)> {
     let mac = read_mac(bytes)?;
     let line = u16::from_be_bytes(bytes.get(6..8)?.try_into().ok()?);
     Some((mac, line))
+}
+
+/// Where a firmware pin's keys start: `0` for the global pins, `1` ‖ account for an account's.
+pub(crate) fn pin_scope(scope: PinScope) -> Vec<u8> {
+    match scope {
+        PinScope::Global => vec![0],
+        PinScope::Account(account) => {
+            let mut key = vec![1];
+            key.extend_from_slice(&account.0.to_be_bytes());
+            key
+        }
+    }
+}
+
+/// scope ‖ vendor ‖ 0 ‖ model: one pin per model and scope.
+pub(crate) fn pin(scope: PinScope, vendor: &str, model: &str) -> Vec<u8> {
+    let mut key = pin_scope(scope);
+    key.extend_from_slice(vendor.as_bytes());
+    key.push(0);
+    key.extend_from_slice(model.as_bytes());
+    key
 }

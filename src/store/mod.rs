@@ -21,6 +21,7 @@
 //! Nothing outside this module sees a sled type: a second backend (DESIGN.md §7) implements
 //! the same `Reads` and `Write` surface.
 
+mod firmware;
 mod keys;
 mod reads;
 mod upgrade;
@@ -37,6 +38,7 @@ use keys::TreeId;
 
 use crate::domain::{Fetch, Mac};
 use crate::secret::DataKeys;
+pub use firmware::FirmwareReads;
 pub use reads::Reads;
 pub use write::{UnclaimedRank, Write};
 

@@ -55,7 +55,7 @@ impl Source for Store {
     }
 }
 
-fn record<T: serde::de::DeserializeOwned>(
+pub(super) fn record<T: serde::de::DeserializeOwned>(
     source: &(impl Source + ?Sized),
     tree: TreeId,
     key: &[u8],
@@ -66,7 +66,7 @@ fn record<T: serde::de::DeserializeOwned>(
         .transpose()
 }
 
-fn records<T: serde::de::DeserializeOwned>(
+pub(super) fn records<T: serde::de::DeserializeOwned>(
     source: &(impl Source + ?Sized),
     tree: TreeId,
     prefix: &[u8],
