@@ -258,7 +258,15 @@ mod tests {
         assert!(v > "66.86.0.9".parse().unwrap());
         assert!(v < "66.87.0.1".parse().unwrap());
         for bad in [
-            "", "66", "66.", ".86", "66..0", "66.86.0.15a", "-1.2", "1.2.3.4.5.6.7", "1 .2",
+            "",
+            "66",
+            "66.",
+            ".86",
+            "66..0",
+            "66.86.0.15a",
+            "-1.2",
+            "1.2.3.4.5.6.7",
+            "1 .2",
             "1234567890.1",
         ] {
             assert!(bad.parse::<FirmwareVersion>().is_err(), "{bad:?}");
@@ -288,7 +296,10 @@ mod tests {
         for n in 0..10_000 {
             counts[usize::from(stage_bucket(mac(n)) / 10)] += 1;
         }
-        assert!(counts.iter().all(|&c| (800..1200).contains(&c)), "{counts:?}");
+        assert!(
+            counts.iter().all(|&c| (800..1200).contains(&c)),
+            "{counts:?}"
+        );
     }
 
     #[test]

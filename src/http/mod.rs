@@ -10,6 +10,7 @@
 mod body;
 mod client;
 mod deadline;
+mod file_body;
 mod server;
 mod tls;
 
@@ -18,5 +19,6 @@ pub mod phone;
 
 pub use body::{BodyError, read_body};
 pub use client::{Client, ClientError, Connection, RequestSpec, Response, Trust};
+pub use file_body::FileBody;
 pub use server::{Handler, Limits, Peer, serve};
 pub use tls::{CERTIFICATE_FILE, KEY_FILE, Tls, TlsError};

@@ -7,6 +7,7 @@
 //! whatever its method or path, and answers with a complete response.
 
 use std::convert::Infallible;
+use std::error::Error as StdError;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
@@ -17,8 +18,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http::header::CONNECTION;
 use http::{HeaderValue, Request, Response};
-use http_body_util::Full;
-use hyper::body::Incoming;
+use hyper::body::{Body, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
@@ -35,13 +35,16 @@ use super::tls::Tls;
 
 /// Answers requests. One value serves every connection of a listener, concurrently.
 pub trait Handler: Send + Sync + 'static {
+    /// The body of its answers: whole (`Full<Bytes>`), or streamed (a firmware image).
+    type Body: Body<Data = Bytes, Error: Into<Box<dyn StdError + Send + Sync>>> + Send + 'static;
+
     /// Answers one request. The handler decides about every method and path; reading the
     /// body is up to it (with [`read_body`](super::read_body) and a size limit).
     fn handle(
         &self,
         request: Request<Incoming>,
         peer: Peer,
-    ) -> impl Future<Output = Response<Full<Bytes>>> + Send;
+    ) -> impl Future<Output = Response<Self::Body>> + Send;
 }
 
 /// What the connection tells about the client, handed to the handler with each request.
@@ -82,6 +85,9 @@ pub struct Limits {
     /// Largest request body a handler should accept: the limit handlers pass to
     /// [`read_body`](super::read_body). `serve` does not read bodies itself.
     pub max_body_bytes: usize,
+    /// Largest firmware image the admin listener takes (`POST /api/v1/firmware/images`, the
+    /// one route whose body is streamed to a file rather than read into memory).
+    pub max_firmware_bytes: u64,
 }
 
 impl Default for Limits {
@@ -95,6 +101,7 @@ impl Default for Limits {
             max_requests_per_connection: 1000,
             max_header_bytes: 16 * 1024,
             max_body_bytes: 1024 * 1024,
+            max_firmware_bytes: 256 * 1024 * 1024,
         }
     }
 }
@@ -301,7 +308,7 @@ async fn respond<H: Handler>(
     handler: &H,
     request: Request<Incoming>,
     peer: Peer,
-) -> Response<Full<Bytes>> {
+) -> Response<H::Body> {
     let path = request.uri().path();
     let span = info_span!(
         "request",

@@ -53,6 +53,8 @@ pub struct DeviceFile {
     /// What the `static.` keys are written with (`Model::static_key_prefixes`): `static.`,
     /// nothing (old DECT base firmware), or both, each key then written twice.
     pub static_prefixes: &'static [&'static str],
+    /// The firmware the device is told to run.
+    pub firmware: FirmwareUrls,
 }
 
 /// One programmable key of a desk phone, in the vendor's words; a cleared key has type
@@ -124,6 +126,26 @@ pub struct WebLogins {
     pub admin: Secret,
     /// The `user` login.
     pub user: Secret,
+}
+
+/// Firmware URLs of a device file. A device outside its rollout's stage (or with no pin) gets
+/// every URL cleared: it is told neither to upgrade nor to downgrade.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FirmwareUrls {
+    /// The device's own image (Yealink `static.firmware.url`); `None` renders it cleared.
+    pub device: Option<String>,
+    /// DECT bases: one entry per handset model of the vendor, in catalogue order; empty for
+    /// desk phones.
+    pub handsets: Vec<HandsetFirmware>,
+}
+
+/// The image a DECT base hands on over the air to one model of handset.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HandsetFirmware {
+    /// The handset model as the vendor's keys spell it (Yealink: lower-case, `w56h`).
+    pub key: String,
+    /// `None` renders the key cleared.
+    pub url: Option<String>,
 }
 
 /// HTTP credentials for fetching provisioning files.

@@ -17,8 +17,9 @@ mod sip_template;
 mod tests;
 
 pub use context::{
-    AccountSlot, CommonFile, DeviceFile, DeviceLocale, HandsetSlot, LineAccount, LineKeySlot,
-    LineRoute, ProvisioningLogin, ProxyAddress, RawLine, SettingBlock, SipServerAddress, WebLogins,
+    AccountSlot, CommonFile, DeviceFile, DeviceLocale, FirmwareUrls, HandsetFirmware, HandsetSlot,
+    LineAccount, LineKeySlot, LineRoute, ProvisioningLogin, ProxyAddress, RawLine, SettingBlock,
+    SipServerAddress, WebLogins,
 };
 pub use pages::Pages;
 pub use renderer::{RenderError, Renderer};

@@ -36,6 +36,10 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../templates/yealink/_provisioning.cfg"),
     ),
     (
+        "yealink/_firmware.cfg",
+        include_str!("../../templates/yealink/_firmware.cfg"),
+    ),
+    (
         "yealink/_local_time.cfg",
         include_str!("../../templates/yealink/_local_time.cfg"),
     ),

@@ -121,6 +121,23 @@ fn device(
         active_handsets: model.dect.and_then(|dect| dect.active_handsets),
         sip_templates,
         static_prefixes: model.static_key_prefixes(firmware),
+        // As the service fills it outside any stage: every firmware key cleared.
+        firmware: FirmwareUrls {
+            device: None,
+            handsets: model
+                .dect
+                .map(|_| {
+                    vendor
+                        .handset_models
+                        .iter()
+                        .map(|model| HandsetFirmware {
+                            key: model.to_ascii_lowercase(),
+                            url: None,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+        },
     }
 }
 
@@ -268,6 +285,80 @@ fn golden_w52p() {
     let rendered = w52p(Some("25.81.0.10"));
     assert!(!rendered.lines().any(|l| l.starts_with("auto_provision.")));
     golden("w52p.cfg", &rendered);
+}
+
+/// A 10 % stage of T46S 66.86.0.15 and of W56H handset firmware: the first MAC (by number)
+/// whose bucket is in the stage gets the URLs, the first one outside gets them cleared.
+#[test]
+fn golden_firmware_stage_in_and_out() {
+    use crate::domain::{FirmwareImage, Percent, Stage, stage_bucket};
+    let stage = Stage {
+        percent: Percent::try_from(10).unwrap(),
+    };
+    let mac = |inside: bool| {
+        (1u32..)
+            .map(|n| {
+                let b = n.to_be_bytes();
+                Mac::from_octets([0x80, 0x5e, 0xc0, b[1], b[2], b[3]]).unwrap()
+            })
+            .find(|mac| stage.includes(*mac) == inside)
+            .unwrap()
+    };
+    let image = |model: &str, version: &str, byte: u8| FirmwareImage {
+        digest: crate::domain::ImageDigest::new([byte; 32]),
+        vendor: "yealink".into(),
+        model: model.into(),
+        version: version.parse().unwrap(),
+        size: 1,
+        uploaded_at: "2026-01-01T00:00:00Z".parse().unwrap(),
+    };
+    let direct = route(Transport::Udp, 5060, &[]);
+    let lines = || vec![(1, line("Ivy Chen", "acme-501", &direct, Some("*97")))];
+
+    let inside = mac(true);
+    assert!(stage_bucket(inside) < 10);
+    let mut file = device(
+        ("T46S", None),
+        &inside.to_string(),
+        Language::En,
+        "UTC",
+        lines(),
+    );
+    let url =
+        |mac, image: &FirmwareImage| crate::service::Service::firmware_url(SERVER_URL, mac, image);
+    file.firmware.device = Some(url(inside, &image("T46S", "66.86.0.15", 0xab)));
+    let rendered = renderer().render_device(&file).unwrap();
+    golden("t46s-firmware-in-stage.cfg", &rendered);
+
+    let outside = mac(false);
+    let file = device(
+        ("T46S", None),
+        &outside.to_string(),
+        Language::En,
+        "UTC",
+        lines(),
+    );
+    let rendered = renderer().render_device(&file).unwrap();
+    assert!(rendered.contains("static.firmware.url = %NULL%\n"));
+    golden("t46s-firmware-out-of-stage.cfg", &rendered);
+
+    let mut base = device(
+        ("W60B", None),
+        &inside.to_string(),
+        Language::En,
+        "UTC",
+        lines(),
+    );
+    base.firmware.device = Some(url(inside, &image("W60B", "77.85.0.25", 0xcd)));
+    for handset in &mut base.firmware.handsets {
+        if handset.key == "w56h" {
+            handset.url = Some(url(inside, &image("W56H", "61.85.0.20", 0xef)));
+        }
+    }
+    let rendered = renderer().render_device(&base).unwrap();
+    assert!(rendered.contains("over_the_air.url.w56h = https://"));
+    assert!(rendered.contains("over_the_air.url.w53h = %NULL%"));
+    golden("w60b-firmware-in-stage.cfg", &rendered);
 }
 
 #[test]

@@ -139,6 +139,7 @@ impl Service {
                 .into_iter()
                 .map(|slot| LineKeySlot::yealink(slot.number, slot.key.as_ref()))
                 .collect(),
+            firmware: self.firmware_urls(device, server_url)?,
         };
         self.renderer
             .render_device(&file)

@@ -15,6 +15,8 @@ mod data_key;
 mod device_file;
 mod devices;
 mod directory;
+mod firmware;
+mod firmware_download;
 mod line_keys;
 mod lines;
 mod numbers;
@@ -46,6 +48,10 @@ pub use credentials::{Credentials, DigestResponse};
 pub use data_key::KeyRotation;
 pub use devices::{ArmInput, ClaimInput, DeviceInput};
 pub use directory::{LookupCounts, Subscriber, SubscriberList};
+pub use firmware::{
+    DeviceFirmwareView, FirmwareUploadInput, FirmwareView, ImageSpec, PinInput, PinView,
+    StageError, StagedImage,
+};
 pub use line_keys::{LineKeyInput, LineKeysInput, LineKeysView};
 pub use lines::LineInput;
 pub use portal::LinkState;
@@ -95,7 +101,14 @@ pub struct Settings {
     pub phone_url: String,
     /// The data key file, rewritten by a key rotation.
     pub key_file: PathBuf,
+    /// Where firmware images are kept, as `<sha256>.rom`.
+    pub firmware_dir: PathBuf,
+    /// The largest firmware image an upload may hold, in bytes.
+    pub firmware_max_bytes: u64,
 }
+
+/// The default largest firmware image: 256 MiB (Yealink images are tens of MiB).
+pub const FIRMWARE_MAX_BYTES: u64 = 256 * 1024 * 1024;
 
 impl Settings {
     /// Defaults for a data directory: the outbox inside it, a loopback portal URL.
@@ -113,6 +126,8 @@ impl Settings {
             phone_defaults: crate::domain::Settings::default(),
             phone_url: "https://127.0.0.1:8443/".into(),
             key_file: data_dir.join("data.key"),
+            firmware_dir: data_dir.join("firmware"),
+            firmware_max_bytes: FIRMWARE_MAX_BYTES,
         }
     }
 }
@@ -158,6 +173,9 @@ pub enum Error {
     /// The welcome message could not be written (HTTP 500).
     #[error("cannot write to the outbox: {0}")]
     Outbox(#[from] std::io::Error),
+    /// A firmware image could not be written, renamed or removed (HTTP 500).
+    #[error("firmware repository: {0}")]
+    Firmware(std::io::Error),
     /// The data key file could not be written (HTTP 500).
     #[error(transparent)]
     DataKey(#[from] crate::secret::KeyError),

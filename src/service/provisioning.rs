@@ -20,6 +20,7 @@ use jiff::Timestamp;
 use sha2::{Digest, Sha256};
 
 use super::credentials::Credentials;
+use super::firmware::FirmwareFile;
 use super::{Error, Service, now};
 use crate::domain::{
     Account, Device, DeviceAuth, Fetch, FetchOutcome, Mac, ModelMismatch, ProvisioningCredentials,
@@ -63,6 +64,12 @@ pub enum PhoneAnswer {
     /// The User-Agent named another device than the file.
     Forbidden,
     Throttled,
+    /// A firmware image: the file to stream (its bytes never pass through memory whole).
+    Firmware {
+        path: std::path::PathBuf,
+        size: u64,
+        etag: String,
+    },
 }
 
 impl Service {
@@ -73,6 +80,9 @@ impl Service {
         request: &PhoneRequest,
         allowance: &dyn FailureAllowance,
     ) -> Result<PhoneAnswer, Error> {
+        if let Some(file) = FirmwareFile::parse(&request.file) {
+            return self.firmware_download(&file, request, allowance);
+        }
         match self.catalogue.route(&request.file) {
             PhoneFile::NotServed => Ok(PhoneAnswer::NotFound),
             PhoneFile::CommonConfig { vendor, file } => self.common_file(vendor, &file, request),
@@ -199,7 +209,7 @@ impl Service {
 
     /// Decides a device-file request: credentials first (a genuine phone is never throttled),
     /// then the hand-off, then refusal. What is not `Served` is paid for by the caller.
-    fn judge(
+    pub(super) fn judge(
         &self,
         device: &Device,
         account: &Account,

@@ -72,7 +72,12 @@ impl<'a> Write<'a> {
     }
 
     /// Stages a record, sealed when its tree is.
-    pub(super) fn set_record<T: serde::Serialize>(&mut self, tree: TreeId, key: Vec<u8>, record: &T) {
+    pub(super) fn set_record<T: serde::Serialize>(
+        &mut self,
+        tree: TreeId,
+        key: Vec<u8>,
+        record: &T,
+    ) {
         let value = encode_record(&self.store.data_keys(), tree, &key, record);
         self.set(tree, key, value);
     }

@@ -36,6 +36,9 @@ pub struct Vendor {
     pub bare_user_agents: Vec<String>,
     /// Known MAC prefixes, six lower-case hex digits each.
     pub ouis: Vec<String>,
+    /// DECT handset models whose firmware its bases hand on over the air (`W56H`), as
+    /// admins name them; the configuration key takes the lower-case name.
+    pub handset_models: Vec<String>,
     /// Its codes for SIP transports.
     pub transport: TransportCodes,
     /// Its names for each language.
@@ -146,6 +149,14 @@ pub enum Cells {
 }
 
 impl Vendor {
+    /// The vendor's handset model of this name (any case), as the catalogue spells it.
+    pub fn handset_model(&self, name: &str) -> Option<&str> {
+        self.handset_models
+            .iter()
+            .find(|model| model.eq_ignore_ascii_case(name.trim()))
+            .map(String::as_str)
+    }
+
     /// This vendor's code for `transport`.
     pub fn transport_code(&self, transport: Transport) -> &str {
         match transport {
@@ -196,6 +207,8 @@ pub(super) struct VendorFile {
     #[serde(default)]
     bare_user_agents: Vec<String>,
     ouis: Vec<String>,
+    #[serde(default)]
+    handset_models: Vec<String>,
     transport: TransportCodes,
     languages: Languages,
     #[serde(default)]
@@ -273,6 +286,7 @@ impl VendorFile {
             common_files,
             bare_user_agents: self.bare_user_agents,
             ouis: self.ouis,
+            handset_models: self.handset_models,
             transport: self.transport,
             languages: self.languages,
             tone_countries: self.tone_countries,

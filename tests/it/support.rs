@@ -119,6 +119,8 @@ impl Drop for TestServer {
 struct TestHandler;
 
 impl Handler for TestHandler {
+    type Body = Full<Bytes>;
+
     async fn handle(&self, request: Request<Incoming>, peer: Peer) -> Response<Full<Bytes>> {
         let echo = format!("{} {}", request.method(), request.uri());
         let path = request.uri().path().to_owned();

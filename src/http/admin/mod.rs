@@ -36,6 +36,8 @@ impl AdminHandler {
 }
 
 impl Handler for AdminHandler {
+    type Body = Full<Bytes>;
+
     async fn handle(&self, request: Request<Incoming>, peer: Peer) -> Response<Full<Bytes>> {
         let path = request.uri().path();
         if path == "/api" || path.starts_with("/api/") || path.starts_with("/registrar/") {

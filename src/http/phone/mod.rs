@@ -9,6 +9,7 @@
 
 mod auth;
 mod budgets;
+mod range;
 mod route;
 mod throttle;
 
@@ -17,19 +18,23 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http::header::{
-    ALLOW, AUTHORIZATION, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, ETAG, HOST, IF_NONE_MATCH,
-    RETRY_AFTER, USER_AGENT, WWW_AUTHENTICATE,
+    ACCEPT_RANGES, ALLOW, AUTHORIZATION, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_RANGE,
+    CONTENT_TYPE, ETAG, HOST, IF_NONE_MATCH, IF_RANGE, RANGE, RETRY_AFTER, USER_AGENT,
+    WWW_AUTHENTICATE,
 };
 use http::{HeaderValue, Method, Request, Response, StatusCode};
-use http_body_util::Full;
+use http_body_util::{Either, Full};
 use hyper::body::Incoming;
+use tokio::io::AsyncSeekExt;
 use tracing::{error, info};
 
 pub use auth::Authenticator;
 pub use budgets::{Budget, Budgets, PhoneThrottle, Tier, Trips, network_key};
+pub use range::ByteRange;
 pub use route::PhoneRoute;
 pub use throttle::{Throttle, address_key};
 
+use super::file_body::FileBody;
 use super::{Handler, Peer};
 use crate::service::{PhoneAnswer, PhoneRequest, Service};
 
@@ -90,16 +95,21 @@ fn seconds_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+/// What the phone listener answers with: a whole body, or a firmware image streamed.
+pub type PhoneBody = Either<Full<Bytes>, FileBody>;
+
 impl Handler for PhoneHandler {
-    async fn handle(&self, request: Request<Incoming>, peer: Peer) -> Response<Full<Bytes>> {
+    type Body = PhoneBody;
+
+    async fn handle(&self, request: Request<Incoming>, peer: Peer) -> Response<PhoneBody> {
         let head = request.method() == Method::HEAD;
         if request.method() != Method::GET && !head {
-            return empty(StatusCode::METHOD_NOT_ALLOWED).with(ALLOW, "GET, HEAD");
+            return whole(empty(StatusCode::METHOD_NOT_ALLOWED).with(ALLOW, "GET, HEAD"));
         }
         let file = match PhoneRoute::parse(request.uri().path()) {
             PhoneRoute::File(file) => file,
-            PhoneRoute::TooLong => return empty(StatusCode::URI_TOO_LONG),
-            PhoneRoute::NotAFile => return empty(StatusCode::NOT_FOUND),
+            PhoneRoute::TooLong => return whole(empty(StatusCode::URI_TOO_LONG)),
+            PhoneRoute::NotAFile => return whole(empty(StatusCode::NOT_FOUND)),
         };
         let target = request.uri().path_and_query().map_or("/", |p| p.as_str());
         let header = |name| {
@@ -123,6 +133,8 @@ impl Handler for PhoneHandler {
             server_url: self.server_url(&request, &peer),
         };
         let if_none_match = header(IF_NONE_MATCH).map(str::to_owned);
+        let range = header(RANGE).map(str::to_owned);
+        let if_range = header(IF_RANGE).map(str::to_owned);
         let service = Arc::clone(&self.service);
         let throttle = Arc::clone(&self.throttle);
         let answered = tokio::task::spawn_blocking(move || {
@@ -134,14 +146,24 @@ impl Handler for PhoneHandler {
             Ok((file, Ok(answer))) => (file, answer),
             Ok((file, Err(failure))) => {
                 error!(%file, error = %failure, "phone request failed");
-                return empty(StatusCode::INTERNAL_SERVER_ERROR);
+                return whole(empty(StatusCode::INTERNAL_SERVER_ERROR));
             }
             Err(panic) => {
                 error!(error = %panic, "phone request panicked");
-                return empty(StatusCode::INTERNAL_SERVER_ERROR);
+                return whole(empty(StatusCode::INTERNAL_SERVER_ERROR));
             }
         };
-        let response = self.respond(answer, head, if_none_match.as_deref());
+        let response = match answer {
+            PhoneAnswer::Firmware { path, size, etag } => {
+                // A range of another version of the file (`If-Range`) is sent whole.
+                let range = match if_range {
+                    Some(tag) if tag.trim() != etag => ByteRange::Whole,
+                    _ => ByteRange::parse(range.as_deref(), size),
+                };
+                image(&path, size, &etag, range, head).await
+            }
+            answer => whole(self.respond(answer, head, if_none_match.as_deref())),
+        };
         info!(%file, %address, status = response.status().as_u16(), "phone fetch");
         response
     }
@@ -184,6 +206,58 @@ impl PhoneHandler {
             }
             PhoneAnswer::Forbidden => empty(StatusCode::FORBIDDEN),
             PhoneAnswer::Throttled => empty(StatusCode::TOO_MANY_REQUESTS).with(RETRY_AFTER, "60"),
+            // Streamed by `image`; never reaches here.
+            PhoneAnswer::Firmware { .. } => empty(StatusCode::INTERNAL_SERVER_ERROR),
+        }
+    }
+}
+
+fn whole(response: Response<Full<Bytes>>) -> Response<PhoneBody> {
+    response.map(Either::Left)
+}
+
+/// A firmware image, whole or the requested range, streamed from its file.
+async fn image(
+    path: &std::path::Path,
+    size: u64,
+    etag: &str,
+    range: ByteRange,
+    head: bool,
+) -> Response<PhoneBody> {
+    let (status, start, length) = match range {
+        ByteRange::Whole => (StatusCode::OK, 0, size),
+        ByteRange::Part { start, end } => (StatusCode::PARTIAL_CONTENT, start, end - start + 1),
+        ByteRange::Unsatisfiable => {
+            let response = empty(StatusCode::RANGE_NOT_SATISFIABLE)
+                .with(CONTENT_RANGE, &format!("bytes */{size}"))
+                .with(ACCEPT_RANGES, "bytes");
+            return whole(response);
+        }
+    };
+    let mut response = empty(status)
+        .with(CONTENT_TYPE, "application/octet-stream")
+        .with(ACCEPT_RANGES, "bytes")
+        .with(ETAG, etag);
+    if status == StatusCode::PARTIAL_CONTENT {
+        let end = start + length - 1;
+        response = response.with(CONTENT_RANGE, &format!("bytes {start}-{end}/{size}"));
+    }
+    if head {
+        return whole(response.with(CONTENT_LENGTH, &length.to_string()));
+    }
+    let opened = async {
+        let mut file = tokio::fs::File::open(path).await?;
+        file.seek(std::io::SeekFrom::Start(start)).await?;
+        Ok::<_, std::io::Error>(file)
+    };
+    match opened.await {
+        Ok(file) => {
+            let (parts, _) = response.into_parts();
+            Response::from_parts(parts, Either::Right(FileBody::new(file, length)))
+        }
+        Err(error) => {
+            error!(path = %path.display(), %error, "cannot open a firmware image");
+            whole(empty(StatusCode::INTERNAL_SERVER_ERROR))
         }
     }
 }

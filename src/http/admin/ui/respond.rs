@@ -171,6 +171,7 @@ fn service_failure_page(error: service::Error) -> Page {
         error @ (service::Error::Store(_)
         | service::Error::Render(_)
         | service::Error::Outbox(_)
+        | service::Error::Firmware(_)
         | service::Error::DataKey(_)) => {
             tracing::error!(%error, "a use case failed");
             internal()
