@@ -316,6 +316,7 @@ fn settings(config: &Config) -> Settings {
         Some(url) => format!("{}/", url.trim_end_matches('/')),
         None => base_url(config.phone_listen, !config.insecure_http_phone),
     };
+    settings.firmware_max_bytes = config.limits.max_firmware_bytes;
     settings
 }
 

@@ -128,6 +128,14 @@ pub struct ServeArgs {
         help_heading = "Limits"
     )]
     pub max_body_bytes: Option<usize>,
+    /// Largest firmware image an upload may hold, in bytes [default: 268435456]
+    #[arg(
+        long,
+        env = "SIPPROV_MAX_FIRMWARE_BYTES",
+        value_name = "N",
+        help_heading = "Limits"
+    )]
+    pub max_firmware_bytes: Option<u64>,
     /// Failed phone requests one address may make at once before 429 [default: 20]
     #[arg(
         long,

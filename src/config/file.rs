@@ -44,6 +44,7 @@ pub(super) struct FileLimits {
     pub(super) max_requests_per_connection: Option<usize>,
     pub(super) max_header_bytes: Option<usize>,
     pub(super) max_body_bytes: Option<usize>,
+    pub(super) max_firmware_bytes: Option<u64>,
 }
 
 /// The `[phone_throttle]` table: the per-address budget, then the network and global ones.

@@ -167,6 +167,8 @@ impl Config {
                 .unwrap_or(default.limits.max_header_bytes),
             max_body_bytes: (args.max_body_bytes.or(file.limits.max_body_bytes))
                 .unwrap_or(default.limits.max_body_bytes),
+            max_firmware_bytes: (args.max_firmware_bytes.or(file.limits.max_firmware_bytes))
+                .unwrap_or(default.limits.max_firmware_bytes),
         };
         let budget = |(arg_burst, file_burst): (Option<u32>, Option<u32>),
                       (arg_window, file_window),
@@ -298,6 +300,12 @@ impl Config {
             limits.max_body_bytes > 0,
             "limits.max_body_bytes",
             "--max-body-bytes",
+            "must be at least 1",
+        )?;
+        check(
+            limits.max_firmware_bytes > 0,
+            "limits.max_firmware_bytes",
+            "--max-firmware-bytes",
             "must be at least 1",
         )?;
         for (setting, flag, burst) in [

@@ -347,6 +347,8 @@ pub struct DeviceView {
     pub settings: crate::domain::Settings,
     /// The device's last recorded fetch; `null` before the first.
     pub last_fetch: Option<Fetch>,
+    /// The firmware it runs (from its User-Agent) against the one it should.
+    pub firmware: super::DeviceFirmwareView,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
     /// Requests with valid credentials whose User-Agent named a model of another family,
@@ -455,6 +457,7 @@ impl DeviceView {
         };
         Ok(DeviceView {
             last_fetch: reads.last_fetch(device.mac)?,
+            firmware: super::firmware::device_firmware(reads, &device)?,
             mac: device.mac,
             account: device.account,
             vendor: device.vendor,

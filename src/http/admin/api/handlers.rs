@@ -6,15 +6,15 @@ use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 
 use super::error::ApiError;
-use super::route::{ApiRoute, BodyKind, BodyUse};
+use super::route::{ApiRoute, BodyUse};
 use super::scope::Principal;
 use super::{Call, Reply};
 use super::{input, registrar};
 use crate::domain::{AccountId, Mac, UserId};
 use crate::service::{
     AccountInput, ArmInput, BulkInput, BulkOutcome, ClaimInput, DeviceInput, DeviceUpdate,
-    LineInput, NumberInput, Page, ProfileInput, Service, TokenInput, UserInput, UserQuery,
-    mask_secrets,
+    FirmwareUploadInput, LineInput, NumberInput, Page, PinInput, ProfileInput, Service, TokenInput,
+    UserInput, UserQuery, mask_secrets,
 };
 
 const DEFAULT_LIMIT: usize = 50;
@@ -76,6 +76,31 @@ pub(crate) struct UsersQuery {
     /// `next_cursor` of the previous page.
     #[param(pattern = "^[0-9]{0,19}$")]
     cursor: Option<String>,
+}
+
+/// `POST /api/v1/firmware/images`: what the image in the body is.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct FirmwareQuery {
+    /// The vendor (`yealink`); optional, the model names it.
+    vendor: Option<String>,
+    /// A model of the catalogue (`T46S`), or a DECT handset model (`W56H`).
+    #[param(required = true, example = "T46S")]
+    model: Option<String>,
+    /// The image's version: 2 to 6 numbers separated by dots.
+    #[param(required = true, example = "66.86.0.15")]
+    version: Option<String>,
+}
+
+impl From<FirmwareQuery> for FirmwareUploadInput {
+    fn from(query: FirmwareQuery) -> FirmwareUploadInput {
+        FirmwareUploadInput {
+            vendor: query.vendor,
+            model: query.model,
+            version: query.version,
+        }
+    }
 }
 
 /// `POST /api/v1/accounts/{id}/numbers`.
@@ -172,10 +197,7 @@ pub(crate) fn dispatch(
     call.principal.check(service, &call.route)?;
     // What the caller may do is said first, then what is wrong with the request.
     if call.body.is_empty() && call.route.body_use() == BodyUse::Required {
-        return Err(ApiError::MissingBody(match call.route.body_kind() {
-            BodyKind::Json => "application/json",
-            BodyKind::Form => "application/x-www-form-urlencoded",
-        }));
+        return Err(ApiError::MissingBody(call.route.body_kind().media_type()));
     }
     let reply = answer(service, schemas, &call)?;
     Ok(match reply {
@@ -291,6 +313,19 @@ fn answer(service: &Service, schemas: &Map<String, Value>, call: &Call) -> Resul
         ApiRoute::ListTokens => items(service.tokens()?),
         ApiRoute::DeleteToken(token) => no_content(service.delete_token(token)),
         ApiRoute::RotateDataKey => ok(service.rotate_data_key()?),
+        // Streamed to a file before any handler (`Api::upload_firmware`).
+        ApiRoute::UploadFirmware => Err(ApiError::NotFound("route".into())),
+        ApiRoute::ListFirmware => items(service.firmware_images()?),
+        ApiRoute::DeleteFirmware(digest) => no_content(service.delete_firmware(digest)),
+        ApiRoute::ListFirmwarePins => {
+            let mut pins = service.firmware_pins()?;
+            pins.retain(|pin| pin.account.is_none_or(|account| principal.sees(account)));
+            items(pins)
+        }
+        ApiRoute::PinFirmware(scope, model) => {
+            ok(service.pin_firmware(scope, &model, &input::json::<PinInput>(body, schemas)?)?)
+        }
+        ApiRoute::UnpinFirmware(scope, model) => no_content(service.unpin_firmware(scope, &model)),
         ApiRoute::DirectoryLookups => ok(service.directory_lookups()),
         ApiRoute::Ha1 => registrar::ha1(service, principal, query),
         ApiRoute::Subscribers => registrar::subscribers(service, principal, query),

@@ -16,6 +16,7 @@ mod openapi;
 mod registrar;
 mod route;
 mod scope;
+mod upload;
 
 use std::sync::Arc;
 
@@ -130,10 +131,7 @@ impl Api {
             Method::POST | Method::PUT | Method::PATCH
         );
         let body_kind = route.body_kind();
-        let expected = match body_kind {
-            BodyKind::Json => "application/json",
-            BodyKind::Form => "application/x-www-form-urlencoded",
-        };
+        let expected = body_kind.media_type();
         let typed = request
             .headers()
             .get(CONTENT_TYPE)
@@ -143,6 +141,14 @@ impl Api {
                     .next()
                     .is_some_and(|t| t.trim().eq_ignore_ascii_case(expected))
             });
+        if body_kind == BodyKind::Binary {
+            let principal = scope::Principal::from(&token);
+            principal.check(&self.service, &route)?;
+            if !typed {
+                return Err(ApiError::UnsupportedMediaType(expected));
+            }
+            return upload::firmware(&self.service, request, query).await;
+        }
         let body = read_body(request.into_body(), self.max_body)
             .await
             .map_err(|error| match error {

@@ -37,20 +37,21 @@ use utoipa::{IntoParams, PartialSchema, ToSchema};
 
 use super::error::ErrorBody;
 use super::handlers::{
-    AuditQuery, DevicePageQuery, ModelView, NumbersInput, PageQuery, RenameInput, UsersQuery,
+    AuditQuery, DevicePageQuery, FirmwareQuery, ModelView, NumbersInput, PageQuery, RenameInput,
+    UsersQuery,
 };
 use super::registrar::{AsteriskCriteria, FreeSwitchLookup, Ha1Query, SubscribersQuery};
 use super::route::{Access, ApiRoute, BodyKind, BodyUse, ROUTES, route_of};
-use crate::domain::{E164, Fetch, Mac};
+use crate::domain::{E164, Fetch, Mac, PinScope};
 use crate::service::schema::strings::E164_PATTERN;
 use crate::service::{
     AccountInput, AccountView, ArmInput, BulkInput, BulkOutcome, ClaimInput, DeviceInput,
-    DeviceView, KeyRotation, LineInput, LookupCounts, NewToken, NumberView, OrderSummary, Page,
-    SubscriberList, TokenInput, TokenView, UnclaimedView, UserInput, UserView,
+    DeviceView, FirmwareView, KeyRotation, LineInput, LookupCounts, NewToken, NumberView,
+    OrderSummary, Page, PinInput, PinView, SubscriberList, TokenInput, TokenView, UnclaimedView,
+    UserInput, UserView,
 };
 
 const JSON: &str = "application/json";
-const FORM: &str = "application/x-www-form-urlencoded";
 const TEXT: &str = "text/plain; charset=utf-8";
 
 const DESCRIPTION: &str = "The admin API of sipprov, a SIP device auto-provisioning server, \
@@ -504,6 +505,47 @@ fn describe(route: &ApiRoute, s: &mut Schemas) -> Description {
             "Rotate the data key: a new key seals every record while the server serves; the old key is then forgotten",
         )
         .answer("200", json("the rotation", s.named::<KeyRotation>())),
+        ApiRoute::UploadFirmware => Description::new("Upload a firmware image")
+            .explained(
+                "The body is the image's bytes (application/octet-stream), up to the server's firmware limit (256 MiB by default; larger is 422 naming body). The query says what it is: model (of the catalogue, or a DECT handset model such as W56H) and version; the vendor is optional. Stored as <sha256>.rom in the data directory.",
+            )
+            .query::<FirmwareQuery>()
+            .body(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                        utoipa::openapi::KnownFormat::Binary,
+                    )))
+                    .into(),
+            )
+            .answer("201", json("the image", s.named::<FirmwareView>()))
+            .conflict(),
+        ApiRoute::ListFirmware => Description::new("The firmware images")
+            .answer("200", json("images", s.page::<FirmwareView>())),
+        ApiRoute::DeleteFirmware(_) => Description::new(
+            "Delete a firmware image (refused while a pin names its version: 409)",
+        )
+        .answer("204", empty("deleted"))
+        .conflict(),
+        ApiRoute::ListFirmwarePins => Description::new("The pinned firmware versions and their stages")
+            .answer("200", json("pins", s.page::<PinView>())),
+        ApiRoute::PinFirmware(PinScope::Global, _) => Description::new(
+            "Pin a firmware version of a model for every account (percent: the stage, by a stable hash of the MAC)",
+        )
+        .body(s.named::<PinInput>())
+        .answer("200", json("the pin", s.named::<PinView>())),
+        ApiRoute::PinFirmware(PinScope::Account(_), _) => Description::new(
+            "Pin a firmware version of a model for one account (overrides the global pin)",
+        )
+        .body(s.named::<PinInput>())
+        .answer("200", json("the pin", s.named::<PinView>())),
+        ApiRoute::UnpinFirmware(PinScope::Global, _) => {
+            Description::new("Remove the global pin of a model").answer("204", empty("removed"))
+        }
+        ApiRoute::UnpinFirmware(PinScope::Account(_), _) => Description::new(
+            "Remove an account's pin of a model (its devices follow the global pin)",
+        )
+        .answer("204", empty("removed")),
         ApiRoute::DirectoryLookups => Description::new(
             "Registrar directory lookups answered since the server started",
         )
@@ -611,10 +653,7 @@ fn operation(route: &ApiRoute, method: &str, template: &str, s: &mut Schemas) ->
         .parameters(Some(parameters));
     let body_use = route.body_use();
     if let Some(schema) = call.body {
-        let content_type = match route.body_kind() {
-            BodyKind::Json => JSON,
-            BodyKind::Form => FORM,
-        };
+        let content_type = route.body_kind().media_type();
         builder = builder.request_body(Some(
             RequestBodyBuilder::new()
                 .content(
@@ -636,6 +675,7 @@ fn operation(route: &ApiRoute, method: &str, template: &str, s: &mut Schemas) ->
         let what = match route.body_kind() {
             BodyKind::Json => "malformed JSON, or no body where one is required",
             BodyKind::Form => "the body could not be read",
+            BodyKind::Binary => "no body, or one that could not be read",
         };
         responses.insert("400", error(what, s));
     }
@@ -686,6 +726,7 @@ fn operation(route: &ApiRoute, method: &str, template: &str, s: &mut Schemas) ->
         let expected = match route.body_kind() {
             BodyKind::Json => "the body is not application/json",
             BodyKind::Form => "the body is not application/x-www-form-urlencoded",
+            BodyKind::Binary => "the body is not application/octet-stream",
         };
         responses.insert("415", error(expected, s));
     }
@@ -719,6 +760,25 @@ fn path_parameter(placeholder: &str) -> Parameter {
         )
     };
     let (description, schema, example) = match placeholder {
+        "model" => (
+            "a model of the catalogue, or a DECT handset model".to_owned(),
+            RefOr::from(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .min_length(Some(1))
+                    .max_length(Some(64)),
+            ),
+            Value::from("T46S"),
+        ),
+        "sha256" => (
+            "SHA-256 of the image, 64 hex digits".to_owned(),
+            RefOr::from(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some("^[0-9a-fA-F]{64}$")),
+            ),
+            Value::from("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"),
+        ),
         "id" => id("account"),
         "user" => id("user"),
         "token" => id("token"),
@@ -777,6 +837,8 @@ fn e164_in_path() -> RefOr<Schema> {
 fn operation_id(route: &ApiRoute) -> String {
     let name = match route {
         ApiRoute::AsteriskAuths(credential, rows) => format!("AsteriskAuths{credential:?}{rows:?}"),
+        ApiRoute::PinFirmware(PinScope::Account(_), _) => "PinAccountFirmware".into(),
+        ApiRoute::UnpinFirmware(PinScope::Account(_), _) => "UnpinAccountFirmware".into(),
         other => {
             let debug = format!("{other:?}");
             debug.split('(').next().unwrap_or_default().to_owned()

@@ -7,7 +7,7 @@
 use http::Method;
 
 use crate::domain::settings::ProfileName;
-use crate::domain::{AccountId, E164, Mac, ParseError, TokenId, UserId};
+use crate::domain::{AccountId, E164, ImageDigest, Mac, ParseError, PinScope, TokenId, UserId};
 
 /// What a request asks for, with its typed path values.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +64,14 @@ pub enum ApiRoute {
     DeleteToken(TokenId),
     /// A new data key seals every record (`sipprov rekey`).
     RotateDataKey,
+    /// A firmware image, its bytes as the body (`application/octet-stream`).
+    UploadFirmware,
+    ListFirmware,
+    DeleteFirmware(ImageDigest),
+    ListFirmwarePins,
+    /// Pins a version of a model, globally or for one account, with its stage.
+    PinFirmware(PinScope, String),
+    UnpinFirmware(PinScope, String),
     /// Registrar directory lookups answered since start (hits and misses).
     DirectoryLookups,
     /// Kamailio: the HA1 of one line as plain text.
@@ -119,8 +127,21 @@ pub enum BodyUse {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BodyKind {
     Json,
+    /// `application/octet-stream`, streamed to a file: a firmware image.
+    Binary,
     /// `application/x-www-form-urlencoded`, as FreeSWITCH and Asterisk post their lookups.
     Form,
+}
+
+impl BodyKind {
+    /// The `Content-Type` of such a body.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            BodyKind::Json => "application/json",
+            BodyKind::Form => "application/x-www-form-urlencoded",
+            BodyKind::Binary => "application/octet-stream",
+        }
+    }
 }
 
 /// Why a request matches no route.
@@ -214,6 +235,22 @@ impl Params<'_> {
     fn profile(&self) -> Result<ProfileName, RouteError> {
         self.parse("name", "profile")
     }
+
+    fn digest(&self) -> Result<ImageDigest, RouteError> {
+        self.parse("sha256", "sha256")
+    }
+
+    /// A model name as sent; the use case says whether the catalogue knows it.
+    fn model(&self) -> Result<String, RouteError> {
+        let model = self.text("model", "model")?;
+        if model.is_empty() || model.len() > 64 || model.chars().any(char::is_control) {
+            return Err(RouteError::BadParameter(
+                "model",
+                "is not a model name".into(),
+            ));
+        }
+        Ok(model)
+    }
 }
 
 pub(super) type Build = fn(&Params<'_>) -> Result<ApiRoute, RouteError>;
@@ -227,6 +264,11 @@ pub(super) const EXAMPLES: &[(&str, &str)] = &[
     ("number", "%2B15145550100"),
     ("token", "1"),
     ("name", "reception"),
+    ("model", "T46S"),
+    (
+        "sha256",
+        "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+    ),
 ];
 
 /// The route a row of the table builds, with the example path values: which call the row is.
@@ -364,6 +406,40 @@ pub const ROUTES: &[(&str, &str, Build)] = &[
     ("POST", "/api/v1/data-key/rotate", |_| {
         Ok(ApiRoute::RotateDataKey)
     }),
+    ("POST", "/api/v1/firmware/images", |_| {
+        Ok(ApiRoute::UploadFirmware)
+    }),
+    ("GET", "/api/v1/firmware/images", |_| {
+        Ok(ApiRoute::ListFirmware)
+    }),
+    ("DELETE", "/api/v1/firmware/images/{sha256}", |p| {
+        Ok(ApiRoute::DeleteFirmware(p.digest()?))
+    }),
+    ("GET", "/api/v1/firmware/pins", |_| {
+        Ok(ApiRoute::ListFirmwarePins)
+    }),
+    ("PUT", "/api/v1/firmware/pins/{model}", |p| {
+        Ok(ApiRoute::PinFirmware(PinScope::Global, p.model()?))
+    }),
+    ("DELETE", "/api/v1/firmware/pins/{model}", |p| {
+        Ok(ApiRoute::UnpinFirmware(PinScope::Global, p.model()?))
+    }),
+    ("PUT", "/api/v1/accounts/{id}/firmware/pins/{model}", |p| {
+        Ok(ApiRoute::PinFirmware(
+            PinScope::Account(p.account()?),
+            p.model()?,
+        ))
+    }),
+    (
+        "DELETE",
+        "/api/v1/accounts/{id}/firmware/pins/{model}",
+        |p| {
+            Ok(ApiRoute::UnpinFirmware(
+                PinScope::Account(p.account()?),
+                p.model()?,
+            ))
+        },
+    ),
     ("GET", "/api/v1/registrar/lookups", |_| {
         Ok(ApiRoute::DirectoryLookups)
     }),
@@ -438,7 +514,9 @@ impl ApiRoute {
             | ApiRoute::UpdateDevice(_)
             | ApiRoute::CreateProfile(_)
             | ApiRoute::UpdateProfile(..)
-            | ApiRoute::CreateToken => BodyUse::Required,
+            | ApiRoute::CreateToken
+            | ApiRoute::UploadFirmware
+            | ApiRoute::PinFirmware(..) => BodyUse::Required,
             ApiRoute::ArmDevice(_)
             | ApiRoute::FreeSwitchDirectory
             | ApiRoute::AsteriskAuths(..) => BodyUse::Optional,
@@ -469,6 +547,10 @@ impl ApiRoute {
             | ApiRoute::ListTokens
             | ApiRoute::DeleteToken(_)
             | ApiRoute::RotateDataKey
+            | ApiRoute::ListFirmware
+            | ApiRoute::DeleteFirmware(_)
+            | ApiRoute::ListFirmwarePins
+            | ApiRoute::UnpinFirmware(..)
             | ApiRoute::DirectoryLookups
             | ApiRoute::Ha1
             | ApiRoute::Subscribers => BodyUse::None,
@@ -479,6 +561,7 @@ impl ApiRoute {
     pub fn body_kind(&self) -> BodyKind {
         match self {
             ApiRoute::FreeSwitchDirectory | ApiRoute::AsteriskAuths(..) => BodyKind::Form,
+            ApiRoute::UploadFirmware => BodyKind::Binary,
             _ => BodyKind::Json,
         }
     }
@@ -541,6 +624,8 @@ mod tests {
             .replace("{number}", "%2B15145550100")
             .replace("{token}", "3")
             .replace("{name}", "reception")
+            .replace("{model}", "T46S")
+            .replace("{sha256}", &"ab".repeat(32))
     }
 
     #[test]

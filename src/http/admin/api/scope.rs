@@ -9,7 +9,7 @@
 
 use super::error::ApiError;
 use super::route::ApiRoute;
-use crate::domain::{AccountId, AccountScope};
+use crate::domain::{AccountId, AccountScope, PinScope};
 use crate::service::{Service, TokenView};
 
 /// Who is calling, as far as the handlers need to know.
@@ -48,6 +48,10 @@ impl Principal {
             | ApiRoute::ListTokens
             | ApiRoute::DeleteToken(_)
             | ApiRoute::RotateDataKey
+            | ApiRoute::UploadFirmware
+            | ApiRoute::DeleteFirmware(_)
+            | ApiRoute::PinFirmware(PinScope::Global, _)
+            | ApiRoute::UnpinFirmware(PinScope::Global, _)
             | ApiRoute::DirectoryLookups => {
                 return Err(ApiError::Forbidden(format!(
                     "the token {:?} is limited to some accounts: this call is the provider's",
@@ -69,7 +73,9 @@ impl Principal {
             | ApiRoute::CreateProfile(a)
             | ApiRoute::GetProfile(a, _)
             | ApiRoute::UpdateProfile(a, _)
-            | ApiRoute::DeleteProfile(a, _) => (Some(*a), "account"),
+            | ApiRoute::DeleteProfile(a, _)
+            | ApiRoute::PinFirmware(PinScope::Account(a), _)
+            | ApiRoute::UnpinFirmware(PinScope::Account(a), _) => (Some(*a), "account"),
             ApiRoute::GetUser(u)
             | ApiRoute::UpdateUser(u)
             | ApiRoute::DeleteUser(u)
@@ -93,6 +99,8 @@ impl Principal {
             ApiRoute::OpenApi
             | ApiRoute::Models
             | ApiRoute::ListAccounts
+            | ApiRoute::ListFirmware
+            | ApiRoute::ListFirmwarePins
             | ApiRoute::Ha1
             | ApiRoute::Subscribers
             | ApiRoute::FreeSwitchDirectory
