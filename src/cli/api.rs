@@ -123,6 +123,20 @@ impl Api {
         Err(failure(response.status.as_u16(), &value).into())
     }
 
+    /// `POST path` (below `/api/v1`) with raw bytes (`application/octet-stream`): an upload.
+    pub async fn upload(&self, path: &str, bytes: Vec<u8>) -> anyhow::Result<Value> {
+        let request = RequestSpec::new(Method::POST, format!("/api/v1{path}"))
+            .header("Authorization", format!("Bearer {}", self.token))
+            .header("Content-Type", "application/octet-stream")
+            .body(bytes);
+        let response = self.send(request).await?;
+        let value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
+        if response.status.is_success() {
+            return Ok(value);
+        }
+        Err(failure(response.status.as_u16(), &value).into())
+    }
+
     /// `GET path` (the whole path, such as `/registrar/v1/subscribers?format=csv`) of an
     /// answer that is text, returned as it came.
     pub async fn text(&self, path: &str) -> anyhow::Result<String> {

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 mod admin;
 mod api;
+mod firmware;
 mod settings;
 mod table;
 
@@ -15,6 +16,7 @@ use self::admin::{
     UserCommand,
 };
 use self::api::{ApiFailure, Connection};
+use self::firmware::FirmwareCommand;
 use crate::app::Server;
 use crate::config::{Config, ServeArgs};
 
@@ -104,6 +106,13 @@ pub enum Command {
         #[command(flatten)]
         connection: Connection,
     },
+    /// The firmware repository: upload images, pin versions, stage rollouts
+    Firmware {
+        #[command(subcommand)]
+        command: FirmwareCommand,
+        #[command(flatten)]
+        connection: Connection,
+    },
     /// The registrar directory: export its rows, count its lookups
     Registrar {
         #[command(subcommand)]
@@ -152,6 +161,10 @@ impl Cli {
                 command,
                 connection,
             } => admin::token(&connection, command).await,
+            Command::Firmware {
+                command,
+                connection,
+            } => firmware::firmware(&connection, command).await,
             Command::Registrar {
                 command,
                 connection,
