@@ -8,6 +8,7 @@ mod client;
 mod contract;
 mod enumeration;
 mod files;
+mod firmware;
 mod kamailio;
 mod limits;
 mod line_keys;
