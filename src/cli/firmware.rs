@@ -84,8 +84,8 @@ pub async fn firmware(connection: &Connection, command: FirmwareCommand) -> anyh
             vendor,
             file,
         } => {
-            let bytes = std::fs::read(&file)
-                .with_context(|| format!("cannot read {}", file.display()))?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let mut path = format!(
                 "/firmware/images?model={}&version={}",
                 encode(&model),
@@ -129,13 +129,15 @@ pub async fn firmware(connection: &Connection, command: FirmwareCommand) -> anyh
                 .await?,
             |_| println!("unpinned"),
         ),
-        FirmwareCommand::Pins => (
-            api.call(Method::GET, "/firmware/pins", None).await?,
-            |v| print_items(&v["items"], PIN_FIELDS),
-        ),
+        FirmwareCommand::Pins => (api.call(Method::GET, "/firmware/pins", None).await?, |v| {
+            print_items(&v["items"], PIN_FIELDS)
+        }),
     };
     if connection.json {
-        println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&value).unwrap_or_default()
+        );
     } else {
         show(&value);
     }
