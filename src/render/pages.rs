@@ -44,6 +44,7 @@ const BUILTIN: &[(&str, &str)] = &[
     page!("device.html"),
     page!("unclaimed.html"),
     page!("tokens.html"),
+    page!("firmware.html"),
 ];
 
 /// The static assets, served as they are.

@@ -44,7 +44,12 @@ pub struct ImageSpec {
 #[serde(deny_unknown_fields)]
 pub struct PinInput {
     /// An uploaded version of this model.
-    #[schema(required = true, nullable = false, example = "66.86.0.15")]
+    #[schema(
+        required = true,
+        nullable = false,
+        example = "66.86.0.15",
+        pattern = r"^[0-9]{1,9}(\.[0-9]{1,9}){1,5}$"
+    )]
     pub version: Option<String>,
     /// Percent of the devices (by a stable hash of their MAC) that get it now; default 100.
     #[schema(minimum = 0, maximum = 100)]
@@ -176,7 +181,8 @@ impl Service {
                 found
             }
         };
-        if let (Some(vendor), Some((model_vendor, _))) = (input.vendor.as_deref(), &model) {
+        let vendor = input.vendor.as_deref().filter(|v| !v.trim().is_empty());
+        if let (Some(vendor), Some((model_vendor, _))) = (vendor, &model) {
             if !vendor.trim().eq_ignore_ascii_case(model_vendor) {
                 invalid.add("vendor", format!("the model is a {model_vendor} model"));
             }

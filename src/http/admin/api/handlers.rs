@@ -89,7 +89,11 @@ pub(crate) struct FirmwareQuery {
     #[param(required = true, example = "T46S")]
     model: Option<String>,
     /// The image's version: 2 to 6 numbers separated by dots.
-    #[param(required = true, example = "66.86.0.15")]
+    #[param(
+        required = true,
+        example = "66.86.0.15",
+        pattern = r"^[0-9]{1,9}(\.[0-9]{1,9}){1,5}$"
+    )]
     version: Option<String>,
 }
 

@@ -505,7 +505,8 @@ fn describe(route: &ApiRoute, s: &mut Schemas) -> Description {
             "Rotate the data key: a new key seals every record while the server serves; the old key is then forgotten",
         )
         .answer("200", json("the rotation", s.named::<KeyRotation>())),
-        ApiRoute::UploadFirmware => Description::new("Upload a firmware image")
+        ApiRoute::UploadFirmware => {
+            let mut upload = Description::new("Upload a firmware image")
             .explained(
                 "The body is the image's bytes (application/octet-stream), up to the server's firmware limit (256 MiB by default; larger is 422 naming body). The query says what it is: model (of the catalogue, or a DECT handset model such as W56H) and version; the vendor is optional. Stored as <sha256>.rom in the data directory.",
             )
@@ -516,10 +517,20 @@ fn describe(route: &ApiRoute, s: &mut Schemas) -> Description {
                     .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
                         utoipa::openapi::KnownFormat::Binary,
                     )))
+                    .min_length(Some(1))
                     .into(),
             )
             .answer("201", json("the image", s.named::<FirmwareView>()))
-            .conflict(),
+            .conflict();
+            for parameter in &mut upload.query {
+                match parameter.name.as_str() {
+                    "model" => parameter.schema = Some(firmware_models()),
+                    "vendor" => parameter.schema = Some(vendor_ids()),
+                    _ => {}
+                }
+            }
+            upload
+        }
         ApiRoute::ListFirmware => Description::new("The firmware images")
             .answer("200", json("images", s.page::<FirmwareView>())),
         ApiRoute::DeleteFirmware(_) => Description::new(
@@ -762,12 +773,7 @@ fn path_parameter(placeholder: &str) -> Parameter {
     let (description, schema, example) = match placeholder {
         "model" => (
             "a model of the catalogue, or a DECT handset model".to_owned(),
-            RefOr::from(
-                ObjectBuilder::new()
-                    .schema_type(Type::String)
-                    .min_length(Some(1))
-                    .max_length(Some(64)),
-            ),
+            firmware_models(),
             Value::from("T46S"),
         ),
         "sha256" => (
@@ -820,6 +826,32 @@ fn path_parameter(placeholder: &str) -> Parameter {
         .schema(Some(schema))
         .example(Some(example))
         .build()
+}
+
+/// What firmware may be uploaded and pinned for: the catalogue's models and its vendors'
+/// DECT handset models.
+fn firmware_models() -> RefOr<Schema> {
+    let catalogue = crate::vendors::Catalogue::builtin();
+    let mut names: Vec<String> = catalogue.models().map(|m| m.name.clone()).collect();
+    for vendor in catalogue.vendors() {
+        names.extend(vendor.handset_models.iter().cloned());
+    }
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(names))
+        .into()
+}
+
+/// The catalogue's vendor ids.
+fn vendor_ids() -> RefOr<Schema> {
+    let ids: Vec<String> = crate::vendors::Catalogue::builtin()
+        .vendors()
+        .map(|v| v.id.clone())
+        .collect();
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(ids))
+        .into()
 }
 
 /// An E.164 number as a path value: `E164`'s schema, with the characters it may hold.

@@ -12,6 +12,7 @@ mod access;
 mod accounts;
 mod bulk;
 mod devices;
+mod firmware;
 mod form;
 mod line_keys;
 mod respond;
@@ -419,6 +420,9 @@ impl Ui {
             UiRoute::Tokens => self.tokens(call).await,
             UiRoute::CreateToken => self.create_token(call).await,
             UiRoute::RevokeToken(id) => self.revoke_token(call, id).await,
+            UiRoute::Firmware => self.firmware(call).await,
+            UiRoute::PinFirmware => self.pin_firmware(call).await,
+            UiRoute::UnpinFirmware => self.unpin_firmware(call).await,
         }
     }
 }

@@ -54,6 +54,10 @@ pub enum UiRoute {
     /// Creates a token and answers with its secret, shown this once.
     CreateToken,
     RevokeToken(TokenId),
+    /// The firmware repository: images, pins and their stages.
+    Firmware,
+    PinFirmware,
+    UnpinFirmware,
     WelcomeForm(LinkToken),
     Welcome(LinkToken),
 }
@@ -236,6 +240,9 @@ const ROUTES: &[(&str, &str, Build)] = &[
     ("POST", "/tokens/{token_id}/revoke", |p| {
         Ok(UiRoute::RevokeToken(p.token_id()?))
     }),
+    ("GET", "/firmware", |_| Ok(UiRoute::Firmware)),
+    ("POST", "/firmware/pins", |_| Ok(UiRoute::PinFirmware)),
+    ("POST", "/firmware/unpin", |_| Ok(UiRoute::UnpinFirmware)),
     ("GET", "/welcome/{token}", |p| {
         Ok(UiRoute::WelcomeForm(p.token()?))
     }),
@@ -390,6 +397,9 @@ mod tests {
             (get("/tokens"), UiRoute::Tokens),
             (post("/tokens"), UiRoute::CreateToken),
             (post("/tokens/3/revoke"), UiRoute::RevokeToken(TokenId(3))),
+            (get("/firmware"), UiRoute::Firmware),
+            (post("/firmware/pins"), UiRoute::PinFirmware),
+            (post("/firmware/unpin"), UiRoute::UnpinFirmware),
         ];
         let count = cases.len();
         for (parsed, expected) in cases {
