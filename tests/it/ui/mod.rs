@@ -4,6 +4,7 @@
 
 mod access;
 mod browser;
+mod firmware;
 mod pages;
 mod tokens;
 
