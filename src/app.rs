@@ -200,6 +200,9 @@ pub fn prepare(config: &Config) -> anyhow::Result<(Service, Tls)> {
         );
     }
     let service = Service::new(store, catalogue, renderer, settings(config));
+    service
+        .clean_firmware_staging()
+        .context("cannot clear unfinished firmware uploads")?;
     write_initial_token(&service, &config.data_dir)?;
     let tls = Tls::load_or_generate(&config.certs_dir)
         .with_context(|| format!("cannot set up TLS from {}", config.certs_dir.display()))?;

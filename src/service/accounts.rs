@@ -505,6 +505,7 @@ impl Service {
             for number in w.numbers_of(id)? {
                 w.delete_number(&number.number)?;
             }
+            w.delete_firmware_pins_of(id)?;
             w.delete_account(id)?;
             Ok(())
         })

@@ -209,6 +209,19 @@ impl Service {
         })
     }
 
+    /// Removes the temporary files of uploads a stopped server left unfinished.
+    pub fn clean_firmware_staging(&self) -> Result<(), Error> {
+        let Ok(entries) = fs::read_dir(&self.settings.firmware_dir) else {
+            return Ok(());
+        };
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy().starts_with(".upload-") {
+                fs::remove_file(entry.path()).map_err(Error::Firmware)?;
+            }
+        }
+        Ok(())
+    }
+
     /// A new temporary file for an upload, under the configured size limit.
     pub fn stage_firmware(&self) -> Result<StagedImage, Error> {
         let dir = &self.settings.firmware_dir;
@@ -584,6 +597,40 @@ impl PinView {
             version: pin.version.clone(),
             percent: pin.stage.percent.value(),
             updated_at: pin.updated_at,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn download_names_carry_mac_digest_and_version() {
+        let mac: Mac = "001565aabbcc".parse().unwrap();
+        let digest: ImageDigest = "ab".repeat(32).parse().unwrap();
+        let version: FirmwareVersion = "66.86.0.15".parse().unwrap();
+        let name = FirmwareFile::name(mac, digest, &version);
+        assert_eq!(
+            name,
+            format!("001565aabbcc-{}-66.86.0.15.rom", "ab".repeat(32))
+        );
+        assert_eq!(
+            FirmwareFile::parse(&name),
+            Some(FirmwareFile {
+                mac,
+                digest,
+                version
+            })
+        );
+        for other in [
+            "001565aabbcc.cfg",
+            "001565aabbcc-66.86.0.15.rom",
+            "00:15:65:aa:bb:cc-ab-66.86.0.15.rom",
+            &format!("001565aabbcc-{}-66.rom", "ab".repeat(32)),
+            &format!("001565aabbcc-{}-66.86.0.15.bin", "ab".repeat(32)),
+        ] {
+            assert_eq!(FirmwareFile::parse(other), None, "{other}");
         }
     }
 }

@@ -5,7 +5,7 @@ use super::keys::{self, TreeId};
 use super::reads::source::Source;
 use super::reads::{record, records};
 use super::{StoreError, Write};
-use crate::domain::{FirmwareImage, FirmwarePin, ImageDigest, PinScope};
+use crate::domain::{AccountId, FirmwareImage, FirmwarePin, ImageDigest, PinScope};
 
 /// Typed reads of the firmware trees, for the store and a write in progress.
 pub trait FirmwareReads: Source {
@@ -51,5 +51,14 @@ impl Write<'_> {
 
     pub fn delete_firmware_pin(&mut self, scope: PinScope, vendor: &str, model: &str) {
         self.remove(TreeId::FirmwarePins, keys::pin(scope, vendor, model));
+    }
+
+    /// Removes every pin of an account (the account is being deleted).
+    pub fn delete_firmware_pins_of(&mut self, account: AccountId) -> Result<(), StoreError> {
+        let prefix = keys::pin_scope(PinScope::Account(account));
+        for (key, _) in self.scan(TreeId::FirmwarePins, &prefix)? {
+            self.remove(TreeId::FirmwarePins, key);
+        }
+        Ok(())
     }
 }

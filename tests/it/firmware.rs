@@ -322,5 +322,14 @@ async fn refusals_name_the_field_and_write_nothing() {
     )
     .await;
     assert_eq!(delete.status, StatusCode::CONFLICT);
+    // An account's pins go with it; then the image can go too, file and all.
+    let gone = api(&app, Method::DELETE, "/accounts/1", None).await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT, "{}", gone.text());
+    let pins = json_of(&api(&app, Method::GET, "/firmware/pins", None).await);
+    assert_eq!(pins["items"], json!([]));
+    let path = format!("/firmware/images/{sha}");
+    let delete = api(&app, Method::DELETE, &path, None).await;
+    assert_eq!(delete.status, StatusCode::NO_CONTENT);
+    assert!(!dir.join(format!("{sha}.rom")).exists());
     app.stop().await;
 }
