@@ -129,7 +129,14 @@ impl Api {
             .header("Authorization", format!("Bearer {}", self.token))
             .header("Content-Type", "application/octet-stream")
             .body(bytes);
-        let response = self.send(request).await?;
+        // An image of hundreds of MiB takes longer than an ordinary call.
+        let response = self
+            .client
+            .clone()
+            .with_timeout(std::time::Duration::from_secs(3600))
+            .send(request)
+            .await
+            .context("cannot reach the sipprov server (is it running? see --server)")?;
         let value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
         if response.status.is_success() {
             return Ok(value);

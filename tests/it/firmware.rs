@@ -333,3 +333,75 @@ async fn refusals_name_the_field_and_write_nothing() {
     assert!(!dir.join(format!("{sha}.rom")).exists());
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_uploads_pins_and_lists() {
+    let app = TestApp::start().await;
+    let token = app.token();
+    let file = app.dir.path().join("T46S-66.86.0.15.rom");
+    std::fs::write(&file, image(70_000)).unwrap();
+    let file = file.to_str().unwrap();
+    let run = |args: &'static [&'static str]| crate::cli::sipprov_with(&app, &token, args);
+
+    let uploaded = crate::cli::sipprov_with(
+        &app,
+        &token,
+        &[
+            "firmware",
+            "upload",
+            "--model",
+            "T46S",
+            "--version",
+            "66.86.0.15",
+            file,
+        ],
+    )
+    .await;
+    let out = String::from_utf8_lossy(&uploaded.stdout).into_owned();
+    assert!(
+        uploaded.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&uploaded.stderr)
+    );
+    assert!(out.contains("66.86.0.15") && out.contains("70000"), "{out}");
+
+    let refused = crate::cli::sipprov_with(
+        &app,
+        &token,
+        &[
+            "firmware",
+            "upload",
+            "--model",
+            "T99X",
+            "--version",
+            "1.2",
+            file,
+        ],
+    )
+    .await;
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("model"));
+
+    let pinned = run(&[
+        "firmware",
+        "pin",
+        "--model",
+        "T46S",
+        "--version",
+        "66.86.0.15",
+        "--stage",
+        "10",
+    ])
+    .await;
+    assert!(
+        pinned.status.success(),
+        "{}",
+        String::from_utf8_lossy(&pinned.stderr)
+    );
+    let pins = run(&["firmware", "pins", "--json"]).await;
+    let pins: Value = serde_json::from_slice(&pins.stdout).unwrap();
+    assert_eq!(pins["items"][0]["percent"], 10);
+    let listed = run(&["firmware", "list"]).await;
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("T46S"));
+    app.stop().await;
+}
