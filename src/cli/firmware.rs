@@ -27,6 +27,7 @@ const PIN_FIELDS: &[(&str, &str)] = &[
     ("model", "model"),
     ("version", "version"),
     ("percent", "percent"),
+    ("profiles first", "profiles"),
     ("updated", "updated_at"),
 ];
 
@@ -63,6 +64,9 @@ pub enum FirmwareCommand {
         /// Only this account's devices (overrides the global pin)
         #[arg(long)]
         account: Option<u64>,
+        /// Devices of this profile get it first, whatever the stage (repeatable)
+        #[arg(long = "profile")]
+        profiles: Vec<String>,
     },
     /// Remove a pin
     Unpin {
@@ -116,8 +120,9 @@ pub async fn firmware(connection: &Connection, command: FirmwareCommand) -> anyh
             version,
             percent,
             account,
+            profiles,
         } => {
-            let body = json!({"version": version, "percent": percent});
+            let body = json!({"version": version, "percent": percent, "profiles": profiles});
             (
                 api.call(Method::PUT, &pin_path(account, &model), Some(&body))
                     .await?,

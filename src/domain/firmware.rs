@@ -4,8 +4,8 @@
 //! A device is in a stage when its MAC's stage bucket (SHA-256 of `firmware-stage` ‖ the six
 //! MAC octets, first eight bytes as a big-endian number, modulo 100) is below the stage's
 //! percentage: the bucket never changes, so raising the percentage only ever adds devices,
-//! and lowering it only removes them. The stage is a struct rather than a bare percentage so
-//! that another criterion (a device profile put first) can be added beside it later.
+//! and lowering it only removes them. Devices of the profiles a stage names are in it first,
+//! whatever their bucket (a pilot group).
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -183,17 +183,24 @@ impl From<Percent> for u8 {
     }
 }
 
-/// Which devices a rollout reaches now. Room for more criteria (a device profile first):
-/// a device is in the stage when any criterion takes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Which devices a rollout reaches now: the devices of the named profiles first, then the
+/// share of the whole fleet given by the percentage. A device is in the stage when either
+/// criterion takes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stage {
     /// Devices whose [`stage_bucket`] is below this.
     pub percent: Percent,
+    /// Devices assigned a profile of one of these names (in their own account) are in the
+    /// stage whatever their bucket: a pilot group first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub profiles: Vec<String>,
 }
 
 impl Stage {
-    pub fn includes(&self, mac: Mac) -> bool {
-        stage_bucket(mac) < self.percent.value()
+    /// Whether a device with this MAC and profile is in the stage.
+    pub fn includes(&self, mac: Mac, profile: Option<&str>) -> bool {
+        profile.is_some_and(|name| self.profiles.iter().any(|p| p == name))
+            || stage_bucket(mac) < self.percent.value()
     }
 }
 
@@ -228,9 +235,9 @@ pub struct FirmwarePin {
 }
 
 impl FirmwarePin {
-    /// Whether this pin sends `mac` its version now.
-    pub fn reaches(&self, mac: Mac) -> bool {
-        self.stage.includes(mac)
+    /// Whether this pin sends a device (its MAC, its profile) its version now.
+    pub fn reaches(&self, mac: Mac, profile: Option<&str>) -> bool {
+        self.stage.includes(mac, profile)
     }
 }
 
@@ -306,16 +313,28 @@ mod tests {
     fn raising_the_percentage_only_adds_devices() {
         let stage = |p| Stage {
             percent: Percent::try_from(p).unwrap(),
+            profiles: Vec::new(),
         };
         for n in 0..2000 {
             let m = mac(n);
             let mut was_in = false;
             for p in 0..=100 {
-                let now_in = stage(p).includes(m);
+                let now_in = stage(p).includes(m, None);
                 assert!(!was_in || now_in, "{m} left the stage at {p}%");
                 was_in = now_in;
             }
-            assert!(!stage(0).includes(m) && stage(100).includes(m));
+            assert!(!stage(0).includes(m, None) && stage(100).includes(m, None));
         }
+    }
+
+    #[test]
+    fn a_profile_named_in_the_stage_goes_first() {
+        let pilot = Stage {
+            percent: Percent::try_from(0).unwrap(),
+            profiles: vec!["pilot".into()],
+        };
+        assert!(pilot.includes(mac(1), Some("pilot")));
+        assert!(!pilot.includes(mac(1), Some("reception")));
+        assert!(!pilot.includes(mac(1), None));
     }
 }

@@ -294,6 +294,7 @@ fn golden_firmware_stage_in_and_out() {
     use crate::domain::{FirmwareImage, Percent, Stage, stage_bucket};
     let stage = Stage {
         percent: Percent::try_from(10).unwrap(),
+        profiles: Vec::new(),
     };
     let mac = |inside: bool| {
         (1u32..)
@@ -301,7 +302,7 @@ fn golden_firmware_stage_in_and_out() {
                 let b = n.to_be_bytes();
                 Mac::from_octets([0x80, 0x5e, 0xc0, b[1], b[2], b[3]]).unwrap()
             })
-            .find(|mac| stage.includes(*mac) == inside)
+            .find(|mac| stage.includes(*mac, None) == inside)
             .unwrap()
     };
     let image = |model: &str, version: &str, byte: u8| FirmwareImage {

@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use super::{Error, Service, now};
+use crate::domain::settings::ProfileName;
 use crate::domain::{
     AccountId, Device, FirmwareImage, FirmwarePin, FirmwareVersion, ImageDigest, Invalid, Mac,
     Percent, PinScope, Stage, effective_pin,
@@ -54,6 +55,10 @@ pub struct PinInput {
     /// Percent of the devices (by a stable hash of their MAC) that get it now; default 100.
     #[schema(minimum = 0, maximum = 100)]
     pub percent: Option<u64>,
+    /// Device profiles whose devices get it first, whatever the percentage (by name, in each
+    /// device's own account).
+    #[schema(value_type = Option<Vec<String>>, example = json!(["pilot"]))]
+    pub profiles: Option<Vec<String>>,
 }
 
 /// An image of the repository.
@@ -82,6 +87,8 @@ pub struct PinView {
     pub version: FirmwareVersion,
     /// Percent of the devices that get it now.
     pub percent: u8,
+    /// Profiles whose devices get it whatever the percentage.
+    pub profiles: Vec<String>,
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: jiff::Timestamp,
 }
@@ -362,10 +369,21 @@ impl Service {
                     .and_then(Percent::try_from),
             ),
         };
+        let mut profiles = Vec::new();
+        for name in input.profiles.iter().flatten() {
+            if let Some(name) = invalid.check("profiles", name.parse::<ProfileName>()) {
+                profiles.push(name.0);
+            }
+        }
+        profiles.sort();
+        profiles.dedup();
         let (Some((vendor, model)), Some(version), Some(percent)) = (found, version, percent)
         else {
             return Err(invalid.into());
         };
+        if !invalid.is_empty() {
+            return Err(invalid.into());
+        }
         let pin = self.store.write(|w| {
             if let PinScope::Account(account) = scope {
                 w.account(account)?.ok_or(Error::NotFound("account"))?;
@@ -381,7 +399,7 @@ impl Service {
                 vendor,
                 model,
                 version,
-                stage: Stage { percent },
+                stage: Stage { percent, profiles },
                 updated_at: now(),
             };
             w.put_firmware_pin(&pin);
@@ -528,7 +546,7 @@ fn target_of(
     model: &str,
 ) -> Result<Option<FirmwareImage>, Error> {
     match pin_for(reads, device.account, &device.vendor, model)? {
-        Some((pin, _)) if pin.reaches(device.mac) => {
+        Some((pin, _)) if pin.reaches(device.mac, device.profile.as_deref()) => {
             image_of(reads, &device.vendor, model, &pin.version)
         }
         _ => Ok(None),
@@ -562,7 +580,7 @@ pub(crate) fn device_firmware(
             ..DeviceFirmwareView::default()
         });
     };
-    let in_stage = pin.reaches(device.mac);
+    let in_stage = pin.reaches(device.mac, device.profile.as_deref());
     Ok(DeviceFirmwareView {
         running,
         pinned: Some(pin.version.to_string()),
@@ -596,6 +614,7 @@ impl PinView {
             model: pin.model.clone(),
             version: pin.version.clone(),
             percent: pin.stage.percent.value(),
+            profiles: pin.stage.profiles.clone(),
             updated_at: pin.updated_at,
         }
     }

@@ -227,6 +227,30 @@ async fn a_staged_rollout_reaches_exactly_its_devices_and_downloads_resume() {
     assert_eq!(view["firmware"]["target"], "66.86.0.15");
     assert_eq!(view["firmware"]["in_stage"], true);
 
+    // A profile first: the outsider joins a "pilot" profile named by the stage.
+    let profile = json!({"name": "pilot"});
+    let made = api(&app, Method::POST, "/accounts/1/profiles", Some(profile)).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+    let assign = json!({"profile": "pilot"});
+    let path = format!("/devices/{}", outsider.mac);
+    let assigned = api(&app, Method::PATCH, &path, Some(assign)).await;
+    assert_eq!(assigned.status, StatusCode::OK, "{}", assigned.text());
+    let pilot = json!({"version": "66.86.0.15", "percent": 10, "profiles": ["pilot"]});
+    let pinned = api(&app, Method::PUT, "/firmware/pins/T46S", Some(pilot)).await;
+    assert_eq!(json_of(&pinned)["profiles"], json!(["pilot"]));
+    let mut told = BTreeSet::new();
+    for phone in &phones {
+        if phone.firmware_url(&app).await != "%NULL%" {
+            told.insert(phone.mac);
+        }
+    }
+    let mut with_pilot = expected.clone();
+    with_pilot.insert(outsider.mac);
+    assert_eq!(
+        told, with_pilot,
+        "the stage's devices and the pilot profile's"
+    );
+
     // Raising the stage only adds devices.
     let all = json!({"version": "66.86.0.15", "percent": 100});
     api(&app, Method::PUT, "/firmware/pins/T46S", Some(all)).await;

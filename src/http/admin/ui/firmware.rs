@@ -56,9 +56,18 @@ impl Ui {
                 }
             });
         let model = call.form.text("model").trim().to_owned();
+        let profiles: Vec<String> = call
+            .form
+            .text("profiles")
+            .split(',')
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+            .map(str::to_owned)
+            .collect();
         let input = PinInput {
             version: call.form.filled("version"),
             percent,
+            profiles: Some(profiles),
         };
         let result = match scope {
             Some(scope) if invalid.is_empty() => {
