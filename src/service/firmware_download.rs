@@ -8,7 +8,7 @@
 //! Refusals cost the same failure budgets as configuration files, and every attempt of a
 //! known device goes to its audit.
 
-use super::firmware::FirmwareFile;
+use super::firmware_targets::FirmwareFile;
 use super::provisioning::{FailureAllowance, PhoneAnswer, PhoneRequest};
 use super::{Error, Service, now};
 use crate::domain::{Fetch, FetchOutcome};

@@ -17,6 +17,7 @@ mod devices;
 mod directory;
 mod firmware;
 mod firmware_download;
+mod firmware_targets;
 mod line_keys;
 mod lines;
 mod numbers;

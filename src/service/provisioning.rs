@@ -20,7 +20,7 @@ use jiff::Timestamp;
 use sha2::{Digest, Sha256};
 
 use super::credentials::Credentials;
-use super::firmware::FirmwareFile;
+use super::firmware_targets::FirmwareFile;
 use super::{Error, Service, now};
 use crate::domain::{
     Account, Device, DeviceAuth, Fetch, FetchOutcome, Mac, ModelMismatch, ProvisioningCredentials,

@@ -457,7 +457,7 @@ impl DeviceView {
         };
         Ok(DeviceView {
             last_fetch: reads.last_fetch(device.mac)?,
-            firmware: super::firmware::device_firmware(reads, &device)?,
+            firmware: super::firmware_targets::device_firmware(reads, &device)?,
             mac: device.mac,
             account: device.account,
             vendor: device.vendor,
