@@ -88,7 +88,7 @@ impl Ui {
     }
 
     /// A device the caller administers.
-    async fn device_of<'c>(
+    pub(super) async fn device_of<'c>(
         &self,
         call: &'c Call,
         mac: Mac,

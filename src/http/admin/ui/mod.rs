@@ -18,6 +18,7 @@ mod line_keys;
 mod respond;
 mod route;
 mod session;
+mod settings;
 mod signin;
 mod tokens;
 mod user_form;
@@ -408,6 +409,15 @@ impl Ui {
             UiRoute::Bulk(account) => self.bulk(call, account).await,
             UiRoute::Devices(account) => self.devices(call, account).await,
             UiRoute::CreateDevice(account) => self.create_device(call, account).await,
+            UiRoute::PhoneSettings(account) => self.phone_settings(call, account).await,
+            UiRoute::UpdatePhoneSettings(account) => {
+                self.update_phone_settings(call, account).await
+            }
+            UiRoute::NewProfile(account) => self.new_profile(call, account).await,
+            UiRoute::CreateProfile(account) => self.create_profile(call, account).await,
+            UiRoute::Profile(account, name) => self.profile(call, account, name).await,
+            UiRoute::UpdateProfile(account, name) => self.update_profile(call, account, name).await,
+            UiRoute::DeleteProfile(account, name) => self.delete_profile(call, account, name).await,
             UiRoute::Device(mac) => self.device(call, mac).await,
             UiRoute::ArmDevice(mac) => self.arm_device(call, mac).await,
             UiRoute::AssignLine(mac) => self.assign_line(call, mac).await,
@@ -415,6 +425,10 @@ impl Ui {
             UiRoute::RotateLine(mac, line) => self.rotate_line(call, mac, line).await,
             UiRoute::UnassignLine(mac, line) => self.unassign_line(call, mac, line).await,
             UiRoute::RotateWebPasswords(mac) => self.rotate_web_passwords(call, mac).await,
+            UiRoute::DeviceSettings(mac) => self.device_settings(call, mac).await,
+            UiRoute::SetDeviceProfile(mac) => self.set_device_profile(call, mac).await,
+            UiRoute::UpdateDeviceSettings(mac) => self.update_device_settings(call, mac).await,
+            UiRoute::DevicePreview(mac) => self.device_preview(call, mac).await,
             UiRoute::Unclaimed => self.unclaimed(call).await,
             UiRoute::Claim(mac) => self.claim(call, mac).await,
             UiRoute::Tokens => self.tokens(call).await,

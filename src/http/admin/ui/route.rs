@@ -5,6 +5,7 @@ use std::fmt;
 
 use http::Method;
 
+use crate::domain::settings::ProfileName;
 use crate::domain::{AccountId, Mac, TokenId, UserId};
 
 /// What a request asks for, with its typed path parameters.
@@ -32,6 +33,14 @@ pub enum UiRoute {
     Bulk(AccountId),
     Devices(AccountId),
     CreateDevice(AccountId),
+    /// The account's phone settings and its device profiles.
+    PhoneSettings(AccountId),
+    UpdatePhoneSettings(AccountId),
+    NewProfile(AccountId),
+    CreateProfile(AccountId),
+    Profile(AccountId, ProfileName),
+    UpdateProfile(AccountId, ProfileName),
+    DeleteProfile(AccountId, ProfileName),
     User(UserId),
     EditUser(UserId),
     UpdateUser(UserId),
@@ -47,6 +56,12 @@ pub enum UiRoute {
     RotateLine(Mac, u16),
     UnassignLine(Mac, u16),
     RotateWebPasswords(Mac),
+    /// A device's profile, own settings and effective settings with their sources.
+    DeviceSettings(Mac),
+    SetDeviceProfile(Mac),
+    UpdateDeviceSettings(Mac),
+    /// The device's file as the phone gets it, secrets masked.
+    DevicePreview(Mac),
     Unclaimed,
     Claim(Mac),
     /// The API tokens: the list and the create form.
@@ -120,6 +135,13 @@ impl Params<'_> {
         number(self.text("token_id")?).map(TokenId)
     }
 
+    /// A device profile's name (lower-case letters, digits, `-`, `_`).
+    fn profile(&self) -> Result<ProfileName, RouteError> {
+        self.text("profile")?
+            .parse()
+            .map_err(|_| RouteError::NotFound)
+    }
+
     fn line(&self) -> Result<u16, RouteError> {
         let line = number(self.text("line")?)?;
         u16::try_from(line).map_err(|_| RouteError::NotFound)
@@ -150,7 +172,7 @@ fn number(text: &str) -> Result<u64, RouteError> {
 type Build = fn(&Params<'_>) -> Result<UiRoute, RouteError>;
 
 /// Every route: method, path template, how to build the route. Placeholders: `{account}`,
-/// `{user}`, `{mac}`, `{line}`, `{token_id}` (an API token's id), `{token}` (the secret of a
+/// `{user}`, `{mac}`, `{line}`, `{profile}`, `{token_id}` (an API token's id), `{token}` (the secret of a
 /// set-password link).
 const ROUTES: &[(&str, &str, Build)] = &[
     ("GET", "/", |_| Ok(UiRoute::Home)),
@@ -190,6 +212,29 @@ const ROUTES: &[(&str, &str, Build)] = &[
     ("POST", "/accounts/{account}/devices", |p| {
         Ok(UiRoute::CreateDevice(p.account()?))
     }),
+    ("GET", "/accounts/{account}/phone-settings", |p| {
+        Ok(UiRoute::PhoneSettings(p.account()?))
+    }),
+    ("POST", "/accounts/{account}/phone-settings", |p| {
+        Ok(UiRoute::UpdatePhoneSettings(p.account()?))
+    }),
+    ("GET", "/accounts/{account}/new-profile", |p| {
+        Ok(UiRoute::NewProfile(p.account()?))
+    }),
+    ("POST", "/accounts/{account}/profiles", |p| {
+        Ok(UiRoute::CreateProfile(p.account()?))
+    }),
+    ("GET", "/accounts/{account}/profiles/{profile}", |p| {
+        Ok(UiRoute::Profile(p.account()?, p.profile()?))
+    }),
+    ("POST", "/accounts/{account}/profiles/{profile}", |p| {
+        Ok(UiRoute::UpdateProfile(p.account()?, p.profile()?))
+    }),
+    (
+        "POST",
+        "/accounts/{account}/profiles/{profile}/delete",
+        |p| Ok(UiRoute::DeleteProfile(p.account()?, p.profile()?)),
+    ),
     ("GET", "/users/{user}", |p| Ok(UiRoute::User(p.user()?))),
     ("POST", "/users/{user}/line-keys", |p| {
         Ok(UiRoute::SetLineKeys(p.user()?))
@@ -230,6 +275,18 @@ const ROUTES: &[(&str, &str, Build)] = &[
     }),
     ("POST", "/devices/{mac}/web-passwords/rotate", |p| {
         Ok(UiRoute::RotateWebPasswords(p.mac()?))
+    }),
+    ("GET", "/devices/{mac}/settings", |p| {
+        Ok(UiRoute::DeviceSettings(p.mac()?))
+    }),
+    ("POST", "/devices/{mac}/settings", |p| {
+        Ok(UiRoute::UpdateDeviceSettings(p.mac()?))
+    }),
+    ("POST", "/devices/{mac}/profile", |p| {
+        Ok(UiRoute::SetDeviceProfile(p.mac()?))
+    }),
+    ("GET", "/devices/{mac}/preview", |p| {
+        Ok(UiRoute::DevicePreview(p.mac()?))
     }),
     ("GET", "/unclaimed", |_| Ok(UiRoute::Unclaimed)),
     ("POST", "/unclaimed/{mac}/claim", |p| {
@@ -315,6 +372,7 @@ fn placeholder(name: &str) -> &'static str {
         "user" => "user",
         "mac" => "mac",
         "line" => "line",
+        "profile" => "profile",
         "token_id" => "token_id",
         "token" => "token",
         // A misspelt placeholder captures nothing any route reads: its routes never match.
@@ -336,6 +394,10 @@ mod tests {
 
     fn mac() -> Mac {
         "805ec009abdc".parse().unwrap()
+    }
+
+    fn reception() -> ProfileName {
+        "reception".parse().unwrap()
     }
 
     #[test]
@@ -391,6 +453,41 @@ mod tests {
             (
                 post("/devices/805ec009abdc/lines/3/unassign"),
                 UiRoute::UnassignLine(mac(), 3),
+            ),
+            (get("/accounts/7/phone-settings"), UiRoute::PhoneSettings(a)),
+            (
+                post("/accounts/7/phone-settings"),
+                UiRoute::UpdatePhoneSettings(a),
+            ),
+            (get("/accounts/7/new-profile"), UiRoute::NewProfile(a)),
+            (post("/accounts/7/profiles"), UiRoute::CreateProfile(a)),
+            (
+                get("/accounts/7/profiles/reception"),
+                UiRoute::Profile(a, reception()),
+            ),
+            (
+                post("/accounts/7/profiles/reception"),
+                UiRoute::UpdateProfile(a, reception()),
+            ),
+            (
+                post("/accounts/7/profiles/reception/delete"),
+                UiRoute::DeleteProfile(a, reception()),
+            ),
+            (
+                get("/devices/805ec009abdc/settings"),
+                UiRoute::DeviceSettings(mac()),
+            ),
+            (
+                post("/devices/805ec009abdc/settings"),
+                UiRoute::UpdateDeviceSettings(mac()),
+            ),
+            (
+                post("/devices/805ec009abdc/profile"),
+                UiRoute::SetDeviceProfile(mac()),
+            ),
+            (
+                get("/devices/805ec009abdc/preview"),
+                UiRoute::DevicePreview(mac()),
             ),
             (get("/unclaimed"), UiRoute::Unclaimed),
             (post("/unclaimed/805ec009abdc/claim"), UiRoute::Claim(mac())),
@@ -459,6 +556,8 @@ mod tests {
             "/api-not/really",
             "/tokens/x/revoke",
             "/tokens/-3/revoke",
+            "/accounts/1/profiles/-x",
+            "/accounts/1/profiles/Has%20Space",
             "/tokens/abcdefghijklmnopqrstuvwxyz/revoke",
             "/static/../static/app.css",
             "/favicon.ico",
@@ -496,6 +595,7 @@ mod tests {
                     .replace("{user}", "2")
                     .replace("{mac}", "001565aabbcc")
                     .replace("{line}", "1")
+                    .replace("{profile}", "reception")
                     .replace("{token_id}", "3")
                     .replace("{token}", "abcdefghijklmnopqrstuvwxyz");
                 let segments: Vec<&str> = path.split('/').skip(1).collect();
