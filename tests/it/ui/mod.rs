@@ -6,6 +6,7 @@ mod access;
 mod browser;
 mod firmware;
 mod pages;
+mod settings;
 mod tokens;
 
 use http::{Method, StatusCode};
