@@ -407,3 +407,72 @@ async fn a_limited_user_signs_in_to_their_own_page_and_is_refused_the_admin_page
         );
     }
 }
+
+#[tokio::test]
+async fn phone_settings_are_set_per_level_and_an_owned_raw_key_is_refused_beside_its_field() {
+    let app = TestApp::start().await;
+    let acme = account(&app, acme());
+    let ada = json!({"first_name": "Ada", "device": {"mac": "001565004902", "model": "T46S"}});
+    app.service().create_user(acme, &input(ada)).unwrap();
+    let browser = signed_in(&app).await;
+    browser.open(&format!("/accounts/{acme}/users")).await;
+    browser
+        .click(&format!("a[href='/accounts/{acme}/phone-settings']"))
+        .await;
+    browser.fill("[id='f-settings.codecs']", "g722, pcmu").await;
+    browser
+        .fill(
+            "[id='f-settings.raw']",
+            "features.dnd.allow = 0\naccount.1.password = stolen",
+        )
+        .await;
+    browser
+        .submit("#account-settings button[type=submit]")
+        .await;
+    let error = browser
+        .find("[id='e-settings.raw']")
+        .await
+        .text(&browser)
+        .await;
+    assert!(error.contains("account.1.password"), "{error}");
+    let codecs = property(&browser, "[id='f-settings.codecs']", "value").await;
+    assert_eq!(codecs, "g722, pcmu", "the typed values come back");
+    assert!(app.service().account(acme).unwrap().settings.is_empty());
+
+    browser
+        .fill("[id='f-settings.raw']", "features.dnd.allow = 0")
+        .await;
+    browser
+        .submit("#account-settings button[type=submit]")
+        .await;
+    assert!(browser.text().await.contains("Phone settings saved"));
+    browser.click("#profiles a.btn").await;
+    browser.fill("#f-name", "reception").await;
+    browser.fill("[id='f-settings.vlan_id']", "20").await;
+    browser
+        .submit("#profile-settings button[type=submit]")
+        .await;
+    assert_eq!(
+        browser.path().await,
+        format!("/accounts/{acme}/profiles/reception")
+    );
+
+    browser.open("/devices/001565004902").await;
+    browser.click("#settings-link").await;
+    browser.select("#f-profile", "reception").await;
+    browser.submit("#profile-form button[type=submit]").await;
+    browser.select("[id='f-settings.dtmf']", "inband").await;
+    browser.submit("#device-settings button[type=submit]").await;
+    let effective = browser.find("#effective").await.text(&browser).await;
+    for line in [
+        "codecs g722, pcmu account",
+        "vlan id 20 profile reception",
+        "dtmf inband device",
+    ] {
+        assert!(effective.contains(line), "{line} missing from\n{effective}");
+    }
+    browser.click("#preview-link").await;
+    let preview = browser.find("#preview").await.text(&browser).await;
+    assert!(preview.contains("features.dnd.allow = 0"), "{preview}");
+    assert!(preview.contains("account.1.dtmf.type = 0"), "{preview}");
+}

@@ -292,7 +292,11 @@ impl Ui {
                     "values": {"profile": device.profile},
                     "errors": {"profile": profile_error},
                 },
-                "profiles": account.profiles,
+                "profiles": account
+                    .profiles
+                    .iter()
+                    .map(|name| json!({"value": name, "label": name}))
+                    .collect::<Vec<_>>(),
             }),
         );
         Ok(page.in_account(&account, "devices"))
