@@ -19,6 +19,7 @@ mod respond;
 mod route;
 mod session;
 mod settings;
+mod settings_form;
 mod signin;
 mod tokens;
 mod user_form;
