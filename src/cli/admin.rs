@@ -54,7 +54,8 @@ pub struct AccountArgs {
     /// IANA time zone, e.g. America/New_York
     #[arg(long)]
     time_zone: Option<String>,
-    /// Pool number (repeatable), E.164
+    /// Pool number (repeatable), E.164, optionally followed by its area code:
+    /// --number "+14385550101 438"
     #[arg(long = "number")]
     numbers: Vec<String>,
     /// Calling plan on offer (repeatable)
@@ -408,7 +409,7 @@ impl AccountArgs {
             "time_zone",
             self.time_zone.as_ref().map(|v| json!(v)),
         );
-        put(&mut body, "numbers", strings(&self.numbers));
+        put(&mut body, "numbers", pool_numbers(&self.numbers));
         put(&mut body, "calling_plans", strings(&self.calling_plans));
         put(
             &mut body,
@@ -1069,4 +1070,16 @@ pub(super) fn output(connection: &Connection, value: &Value, show: fn(&Value)) {
 /// A path segment typed by a user (a MAC with colons, say), percent-encoded.
 pub(super) fn encode(segment: &str) -> String {
     percent_encoding::utf8_percent_encode(segment, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// Pool numbers as the API takes them: `NUMBER AREA` becomes `{"number", "area_code"}`.
+fn pool_numbers(numbers: &[String]) -> Option<Value> {
+    let items: Vec<Value> = numbers
+        .iter()
+        .map(|text| match crate::domain::number_and_area_code(text) {
+            Some((number, code)) => json!({"number": number.as_str(), "area_code": code.as_str()}),
+            None => json!(text),
+        })
+        .collect();
+    (!items.is_empty()).then(|| Value::Array(items))
 }

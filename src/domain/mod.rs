@@ -39,7 +39,7 @@ pub use firmware::{
 pub use identity::{Email, Username, app_username, is_dns_name};
 pub use locale::{Language, TimeZone};
 pub use mac::Mac;
-pub use phone_number::{AreaCode, E164, PoolNumber};
+pub use phone_number::{AreaCode, E164, PoolNumber, number_and_area_code};
 pub use settings::{Effective, Settings, SettingsPatch, Source};
 pub use text::{Tag, line_of_text, optional_text, tags};
 pub use token::{AccountScope, AdminToken, PasswordLink, TokenId, TokenScope};

@@ -58,6 +58,17 @@ impl FromStr for E164 {
     }
 }
 
+/// A number written with its area code after it, `+14385550101 438`: two words, an E.164
+/// number and an area code. Read as one number, the area code's digits would join it.
+pub fn number_and_area_code(text: &str) -> Option<(E164, AreaCode)> {
+    let mut words = text.split_whitespace();
+    let (number, code) = (words.next()?, words.next()?);
+    if words.next().is_some() {
+        return None;
+    }
+    Some((number.parse().ok()?, code.parse().ok()?))
+}
+
 /// An area code: 1 to 5 digits.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -109,6 +120,16 @@ impl PoolNumber {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_number_and_its_area_code_are_two_things() {
+        let (number, code) = number_and_area_code("+14385550101 438").unwrap();
+        assert_eq!((number.as_str(), code.as_str()), ("+14385550101", "438"));
+        assert!(number_and_area_code("+14385550101").is_none());
+        assert!(number_and_area_code("+1 438 555 0101").is_none());
+        assert!(number_and_area_code("+14385550101 438 1").is_none());
+    }
+
     use super::*;
 
     #[test]

@@ -214,6 +214,16 @@ fn parse_numbers(inputs: &[NumberInput], invalid: &mut Invalid) -> Vec<(E164, Op
             NumberInput::Number(number) => (number, None),
             NumberInput::Filed { number, area_code } => (number, area_code.as_ref()),
         };
+        // "+14385550101 438" is a number and its area code, not the number +14385550101438.
+        if let Some((number, code)) = crate::domain::number_and_area_code(number)
+            .filter(|_| matches!(input, NumberInput::Number(_)))
+        {
+            invalid.add(
+                "numbers",
+                format!("{number} {code} reads as a number followed by its area code: give {{\"number\": \"{number}\", \"area_code\": \"{code}\"}}"),
+            );
+            continue;
+        }
         let number = invalid.check("numbers", number.parse::<E164>());
         let area_code =
             area_code.and_then(|code| invalid.check("numbers", code.parse::<AreaCode>()));

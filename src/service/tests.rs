@@ -2031,3 +2031,12 @@ fn the_pool_grows_and_shrinks_by_number() {
         Err(Error::NotFound(_))
     ));
 }
+
+#[test]
+fn a_number_followed_by_its_area_code_is_refused_not_run_together() {
+    let (_dir, service) = service();
+    let mut input = account_input("acme.example.com");
+    input.numbers = Some(vec![NumberInput::Number("+14385550101 438".into())]);
+    let refusal = refused(service.create_account(&input));
+    assert!(refusal["numbers"].contains("area_code"), "{refusal:?}");
+}

@@ -59,12 +59,25 @@ async fn the_cli_drives_the_admin_api() {
             "tcp",
             "--number",
             "+15145550100",
+            "--number",
+            "+14385550101 438",
             "--time-zone",
             "America/Toronto",
         ],
     )
     .await;
     assert!(added.status.success(), "{}", stderr(&added));
+    // A number followed by its area code is filed under it, not run together with it.
+    let pool = app
+        .service()
+        .numbers(sipprov::domain::AccountId(1))
+        .unwrap();
+    let filed = pool.iter().find(|n| n.number == "+14385550101");
+    assert_eq!(
+        filed.and_then(|n| n.area_code.as_deref()),
+        Some("438"),
+        "{pool:?}"
+    );
     assert!(
         stdout(&added).contains("domain:            acme.example.com"),
         "{}",
