@@ -586,7 +586,7 @@ pub async fn account(connection: &Connection, command: AccountCommand) -> anyhow
                 .await?,
             |v| {
                 print_record(v, ACCOUNT_FIELDS);
-                println!();
+                say!();
                 print_items(
                     &v["numbers"],
                     &[
@@ -600,7 +600,7 @@ pub async fn account(connection: &Connection, command: AccountCommand) -> anyhow
         AccountCommand::Rm { id } => (
             api.call(Method::DELETE, &format!("/accounts/{id}"), None)
                 .await?,
-            |_| println!("deleted"),
+            |_| say!("deleted"),
         ),
     };
     output(connection, &value, show);
@@ -612,7 +612,7 @@ pub async fn user(connection: &Connection, command: UserCommand) -> anyhow::Resu
     let show_user: fn(&Value) = |v| {
         print_record(v, USER_FIELDS);
         if v["lines"].as_array().is_some_and(|l| !l.is_empty()) {
-            println!();
+            say!();
             print_items(&v["lines"], LINE_COLUMNS);
         }
     };
@@ -681,7 +681,7 @@ pub async fn user(connection: &Connection, command: UserCommand) -> anyhow::Resu
         UserCommand::Rm { id } => (
             api.call(Method::DELETE, &format!("/users/{id}"), None)
                 .await?,
-            |_| println!("deleted"),
+            |_| say!("deleted"),
         ),
         UserCommand::Enable { id, person } => (
             api.call(
@@ -726,11 +726,11 @@ pub async fn user(connection: &Connection, command: UserCommand) -> anyhow::Resu
                     );
                     if let Some(problems) = summary["problems"].as_object() {
                         for (field, problem) in problems {
-                            println!("problem: {field}: {}", problem.as_str().unwrap_or_default());
+                            say!("problem: {field}: {}", problem.as_str().unwrap_or_default());
                         }
                     }
                     if v["users"].is_array() {
-                        println!();
+                        say!();
                         print_items(
                             &v["users"],
                             &[
@@ -754,7 +754,7 @@ pub async fn device(connection: &Connection, command: DeviceCommand) -> anyhow::
     let show_device: fn(&Value) = |v| {
         print_record(v, DEVICE_FIELDS);
         if v["lines"].as_array().is_some_and(|l| !l.is_empty()) {
-            println!();
+            say!();
             print_items(
                 &v["lines"],
                 &[
@@ -824,7 +824,7 @@ pub async fn device(connection: &Connection, command: DeviceCommand) -> anyhow::
         DeviceCommand::Rm { mac } => (
             api.call(Method::DELETE, &format!("/devices/{}", encode(&mac)), None)
                 .await?,
-            |_| println!("deleted"),
+            |_| say!("deleted"),
         ),
         DeviceCommand::Arm {
             mac,
@@ -899,7 +899,7 @@ pub async fn line(connection: &Connection, command: LineCommand) -> anyhow::Resu
                 None,
             )
             .await?,
-            |_| println!("unassigned"),
+            |_| say!("unassigned"),
         ),
         LineCommand::Rotate { mac, line } => (
             api.call(
@@ -1007,7 +1007,7 @@ pub async fn token(connection: &Connection, command: TokenCommand) -> anyhow::Re
         TokenCommand::Rm { id } => (
             api.call(Method::DELETE, &format!("/tokens/{id}"), None)
                 .await?,
-            |_| println!("revoked"),
+            |_| say!("revoked"),
         ),
     };
     output(connection, &value, show);
@@ -1022,7 +1022,7 @@ pub async fn registrar(connection: &Connection, command: RegistrarCommand) -> an
             if let Some(account) = account {
                 path.push_str(&format!("&account={account}"));
             }
-            print!("{}", api.text(&path).await?);
+            say_raw!("{}", api.text(&path).await?);
         }
         RegistrarCommand::Lookups => {
             let value = api.call(Method::GET, "/registrar/lookups", None).await?;
@@ -1046,7 +1046,7 @@ pub async fn rekey(connection: &Connection) -> anyhow::Result<()> {
                 ("key file", "key_file"),
             ],
         );
-        println!("Back up the key file now: older backups of it open nothing any more.");
+        say!("Back up the key file now: older backups of it open nothing any more.");
     });
     Ok(())
 }
@@ -1058,7 +1058,7 @@ fn query_value(text: &str) -> String {
 
 pub(super) fn output(connection: &Connection, value: &Value, show: fn(&Value)) {
     if connection.json {
-        println!(
+        say!(
             "{}",
             serde_json::to_string_pretty(value).unwrap_or_default()
         );

@@ -113,7 +113,7 @@ pub async fn firmware(connection: &Connection, command: FirmwareCommand) -> anyh
                 None,
             )
             .await?,
-            |_| println!("deleted"),
+            |_| say!("deleted"),
         ),
         FirmwareCommand::Pin {
             model,
@@ -132,14 +132,14 @@ pub async fn firmware(connection: &Connection, command: FirmwareCommand) -> anyh
         FirmwareCommand::Unpin { model, account } => (
             api.call(Method::DELETE, &pin_path(account, &model), None)
                 .await?,
-            |_| println!("unpinned"),
+            |_| say!("unpinned"),
         ),
         FirmwareCommand::Pins => (api.call(Method::GET, "/firmware/pins", None).await?, |v| {
             print_items(&v["items"], PIN_FIELDS)
         }),
     };
     if connection.json {
-        println!(
+        say!(
             "{}",
             serde_json::to_string_pretty(&value).unwrap_or_default()
         );

@@ -3,6 +3,37 @@
 
 use std::process::ExitCode;
 
+/// `println!` for the commands' output: a reader that went away (`sipprov … | head`) ends
+/// the command quietly, as it does for other Unix tools, instead of a panic.
+macro_rules! say {
+    () => {
+        $crate::cli::write_out(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::write_out(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `print!` for output that brings its own line ends (a preview).
+macro_rules! say_raw {
+    ($($arg:tt)*) => {
+        $crate::cli::write_out(format_args!($($arg)*))
+    };
+}
+
+/// Writes to standard output; a closed pipe exits with success, other errors with 1.
+pub(crate) fn write_out(text: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    if let Err(error) = out.write_fmt(text).and_then(|()| out.flush()) {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("sipprov: cannot write the output: {error}");
+        std::process::exit(1);
+    }
+}
+
 mod admin;
 mod api;
 mod firmware;

@@ -153,7 +153,7 @@ pub async fn settings(connection: &Connection, command: SettingsCommand) -> anyh
             let file = api
                 .text(&format!("/api/v1/devices/{}/preview", encode(&mac)))
                 .await?;
-            print!("{file}");
+            say_raw!("{file}");
         }
         SettingsCommand::Set(args) => {
             let body = json!({"settings": args.changes.settings()?});
@@ -178,7 +178,7 @@ pub async fn settings(connection: &Connection, command: SettingsCommand) -> anyh
                 } else {
                     v
                 };
-                println!(
+                say!(
                     "{}",
                     serde_json::to_string_pretty(settings).unwrap_or_default()
                 );
@@ -192,7 +192,7 @@ pub async fn profile(connection: &Connection, command: ProfileCommand) -> anyhow
     let api = Api::connect(connection)?;
     let show_profile: fn(&Value) = |v| {
         print_record(v, &[("account", "account"), ("name", "name")]);
-        println!(
+        say!(
             "{}",
             serde_json::to_string_pretty(&v["settings"]).unwrap_or_default()
         );
@@ -226,7 +226,7 @@ pub async fn profile(connection: &Connection, command: ProfileCommand) -> anyhow
                 None,
             )
             .await?,
-            |_| println!("deleted"),
+            |_| say!("deleted"),
         ),
         ProfileCommand::Assign { mac, name, none } => {
             if name.is_none() && !none {
@@ -269,13 +269,13 @@ fn show_effective(value: &Value) {
             })
             .unwrap_or_default()
     };
-    println!();
+    say!();
     print_items(
         &rows(&value["settings"]),
         &[("setting", "name"), ("value", "value"), ("from", "from")],
     );
     if value["raw"].as_object().is_some_and(|raw| !raw.is_empty()) {
-        println!();
+        say!();
         print_items(
             &rows(&value["raw"]),
             &[("raw key", "name"), ("value", "value"), ("from", "from")],

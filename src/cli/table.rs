@@ -26,7 +26,7 @@ pub fn print(headers: &[&str], rows: &[Vec<String>]) {
             .zip(&widths)
             .map(|(v, w)| format!("{v:<w$}"))
             .collect();
-        println!("{}", cells.join("  ").trim_end());
+        say!("{}", cells.join("  ").trim_end());
     };
     line(headers.iter().map(|h| h.to_uppercase()).collect());
     for row in rows {
@@ -62,7 +62,7 @@ pub fn print_record(record: &Value, fields: &[(&str, &str)]) {
         .max()
         .unwrap_or(0);
     for (label, path) in fields {
-        println!(
+        say!(
             "{:<width$}  {}",
             format!("{label}:"),
             cell(lookup(record, path)),

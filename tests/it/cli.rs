@@ -364,3 +364,27 @@ async fn a_locked_out_data_directory_is_recovered_offline() {
     assert!(stdout(&listed).contains("recovery"), "{}", stdout(&listed));
     again.stop().await;
 }
+
+/// `sipprov … | head`: a reader that is gone ends the command quietly, with success.
+#[tokio::test]
+async fn a_closed_pipe_is_not_a_panic() {
+    let app = TestApp::start().await;
+    let (base, token) = (app.admin_base(), app.token());
+    let output = tokio::task::spawn_blocking(move || {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        std::process::Command::new(env!("CARGO_BIN_EXE_sipprov"))
+            .args(["account", "list", "--json"])
+            .env("SIPPROV_SERVER", base)
+            .env("SIPPROV_TOKEN", token)
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(!stderr(&output).contains("panicked"), "{}", stderr(&output));
+    app.stop().await;
+}
