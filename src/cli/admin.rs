@@ -1081,5 +1081,5 @@ fn pool_numbers(numbers: &[String]) -> Option<Value> {
             None => json!(text),
         })
         .collect();
-    (!items.is_empty()).then(|| Value::Array(items))
+    (!items.is_empty()).then_some(Value::Array(items))
 }
