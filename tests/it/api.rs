@@ -306,8 +306,22 @@ async fn every_error_class_has_its_status_and_shape() {
         anonymous.headers["www-authenticate"],
         "Bearer realm=\"sipprov\""
     );
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("no token")
+    );
     let (status, body) = call_with(&app, "not-a-token", Method::GET, "/accounts", None).await;
     error_of(status, &body, StatusCode::UNAUTHORIZED);
+    // A token was sent: the answer says it was refused, not that one is missing.
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("token refused"),
+        "{body}"
+    );
 
     // 403: a read-only token may read but not write.
     let (_, reader) = call(

@@ -24,7 +24,8 @@ pub enum ApiError {
     /// 400: a call that needs a body got none (the type it takes named).
     MissingBody(&'static str),
     /// 401: no usable bearer token.
-    Unauthorized,
+    /// No token, or one that is not (or no longer) valid: `true` when one was sent.
+    Unauthorized { presented: bool },
     /// 403: the token may not do this.
     Forbidden(String),
     /// 404: no such route or record.
@@ -99,13 +100,21 @@ impl ApiError {
                 format!("this call takes a body ({expected}), and none was sent"),
                 none,
             ),
-            ApiError::Unauthorized => (
+            ApiError::Unauthorized { presented: false } => (
                 StatusCode::UNAUTHORIZED,
                 ErrorCode::Unauthorized,
-                "no token, or an unknown one: send a valid token as 'Authorization: Bearer <token>'".into(),
+                "no token: send one as 'Authorization: Bearer <token>'".into(),
                 none,
             ),
-            ApiError::Forbidden(message) => (StatusCode::FORBIDDEN, ErrorCode::Forbidden, message, none),
+            ApiError::Unauthorized { presented: true } => (
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::Unauthorized,
+                "token refused: it is unknown, revoked or expired".into(),
+                none,
+            ),
+            ApiError::Forbidden(message) => {
+                (StatusCode::FORBIDDEN, ErrorCode::Forbidden, message, none)
+            }
             ApiError::NotFound(what) => (
                 StatusCode::NOT_FOUND,
                 ErrorCode::NotFound,
@@ -139,7 +148,12 @@ impl ApiError {
             ApiError::Invalid(fields) => {
                 let count = fields.len();
                 let message = format!("{count} field{} refused", if count == 1 { "" } else { "s" });
-                (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::Invalid, message, fields)
+                (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    ErrorCode::Invalid,
+                    message,
+                    fields,
+                )
             }
             ApiError::Internal(detail) => {
                 error!(%detail, "admin API request failed");
@@ -158,7 +172,7 @@ impl ApiError {
             ApiError::MethodNotAllowed(allowed) => Some(allowed.join(", ")),
             _ => None,
         };
-        let unauthorized = matches!(self, ApiError::Unauthorized);
+        let unauthorized = matches!(self, ApiError::Unauthorized { .. });
         let (status, code, message, fields) = self.parts();
         let mut response = json_response(
             status,

@@ -187,10 +187,10 @@ impl Api {
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(presented_token)
-            .ok_or(ApiError::Unauthorized)?;
+            .ok_or(ApiError::Unauthorized { presented: false })?;
         self.service
             .authenticate_token(&token)?
-            .ok_or(ApiError::Unauthorized)
+            .ok_or(ApiError::Unauthorized { presented: true })
     }
 }
 
