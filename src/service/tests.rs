@@ -2040,3 +2040,24 @@ fn a_number_followed_by_its_area_code_is_refused_not_run_together() {
     let refusal = refused(service.create_account(&input));
     assert!(refusal["numbers"].contains("area_code"), "{refusal:?}");
 }
+
+#[test]
+fn enabling_a_placeholder_with_a_mac_registers_the_model_it_was_ordered_with() {
+    let (_dir, service) = service();
+    let id = account(&service);
+    let BulkOutcome::Created { users, .. } = service
+        .bulk_create_users(id, &from_json(json!({"quantity": 1, "model": "T46S"})))
+        .unwrap()
+    else {
+        panic!("expected created users")
+    };
+    let enabled = service
+        .enable_user(
+            users[0].id,
+            &user_input(json!({"first_name": "Ada", "device": {"mac": "001565000071"}})),
+        )
+        .unwrap();
+    assert_eq!(enabled.lines.len(), 1);
+    let device = service.device("001565000071".parse().unwrap()).unwrap();
+    assert_eq!(device.model, "T46S");
+}

@@ -154,7 +154,11 @@ impl Service {
             let account = w.account(old.account)?.ok_or(Error::NotFound("account"))?;
             let draft = user_form::parse(input, &account, Some(&old), purpose)?;
             let user = self.save_user(w, &account, id, Some(&old), draft.clone(), password_hash)?;
-            if let Some(device) = draft.device {
+            if let Some(mut device) = draft.device {
+                // Enabling a placeholder of a bulk order: its device is the model ordered.
+                if purpose == Purpose::Enable && device.model.is_none() {
+                    device.model = old.ordered_model.clone();
+                }
                 self.add_device_line(w, &account, &user, device)?;
             }
             let portal_opened =
