@@ -232,6 +232,18 @@ pub enum DeviceCommand {
     Rm { mac: String },
     /// Give the device new web passwords (admin and user logins of its web page)
     RotateWebPasswords { mac: String },
+    /// Replace a broken device: its lines, with their SIP credentials, move to a new MAC
+    Replace {
+        /// The device replaced; it is deleted
+        #[arg(value_name = "OLD")]
+        mac: String,
+        /// The new device's MAC
+        #[arg(long = "mac")]
+        new_mac: String,
+        /// The new device's model (the old one's when left out)
+        #[arg(long)]
+        model: Option<String>,
+    },
     /// Re-arm the first-boot hand-off (a factory-reset phone)
     Arm {
         mac: String,
@@ -826,6 +838,22 @@ pub async fn device(connection: &Connection, command: DeviceCommand) -> anyhow::
                 .await?,
             |_| say!("deleted"),
         ),
+        DeviceCommand::Replace {
+            mac,
+            new_mac,
+            model,
+        } => {
+            let body = json!({"mac": new_mac, "model": model});
+            (
+                api.call(
+                    Method::POST,
+                    &format!("/devices/{}/replace", encode(&mac)),
+                    Some(&body),
+                )
+                .await?,
+                show_device,
+            )
+        }
         DeviceCommand::Arm {
             mac,
             hours,

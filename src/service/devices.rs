@@ -1,5 +1,5 @@
 //! Devices: register by MAC with a catalogue model, read, list, delete, re-arm the
-//! first-boot hand-off, and claim a device from the unclaimed list.
+//! first-boot hand-off, claim a device from the unclaimed list, and replace a broken one.
 
 use ipnet::IpNet;
 use jiff::SignedDuration;
@@ -67,6 +67,24 @@ pub struct ClaimInput {
         pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
     )]
     pub label: Option<String>,
+}
+
+/// `POST /api/v1/devices/{mac}/replace`: the phone that takes a broken one's place.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplaceInput {
+    /// The new device's MAC, in any notation; not registered yet.
+    #[schema(
+        required = true,
+        nullable = false,
+        min_length = 1,
+        example = "00:15:65:aa:bb:cd"
+    )]
+    pub mac: Option<String>,
+    /// The new device's model: of the same vendor, with a line for every line in use. The
+    /// old device's model when left out.
+    #[schema(min_length = 1, example = "T46S")]
+    pub model: Option<String>,
 }
 
 impl Service {
@@ -278,6 +296,58 @@ impl Service {
         })
     }
 
+    /// Moves every line of a device to a new MAC in one write: same line numbers, names
+    /// and SIP credentials (so the registrar directory answers the same hashes), the old
+    /// device's label, profile and own settings; fresh provisioning credentials and web
+    /// passwords, the hand-off armed as for a new device. The old device goes with its
+    /// audit and last fetch: they describe the broken phone, and a record left under a MAC
+    /// that is no longer registered would come back if that MAC were registered again.
+    pub fn replace_device(&self, old: Mac, input: &ReplaceInput) -> Result<DeviceView, Error> {
+        let mut invalid = Invalid::new();
+        let mac = match &input.mac {
+            Some(text) => invalid.check("mac", text.parse::<Mac>()),
+            None => {
+                invalid.add("mac", "is required");
+                None
+            }
+        };
+        if mac == Some(old) {
+            invalid.add(
+                "mac",
+                "is the device being replaced; give the new device's MAC",
+            );
+        }
+        let given_model = match &input.model {
+            Some(name) => self
+                .find_model("model", Some(name))
+                .map_err(|e| invalid.merge("", e))
+                .ok(),
+            None => None,
+        };
+        invalid.into_result()?;
+        let Some(mac) = mac else {
+            unreachable!("checked above")
+        };
+        self.store.write(|w| {
+            let replaced = w.device(old)?.ok_or(Error::NotFound("device"))?;
+            let model = match given_model {
+                Some(model) => model,
+                None => self.find_model("model", Some(&replaced.model))?,
+            };
+            check_replacement(&replaced, model)?;
+            let account = w
+                .account(replaced.account)?
+                .ok_or(Error::NotFound("account"))?;
+            w.delete_device(old)?;
+            let mut device = self.register_device(w, &account, mac, model, replaced.label, "")?;
+            device.lines = replaced.lines;
+            device.profile = replaced.profile;
+            device.settings = replaced.settings;
+            w.put_device(&device)?;
+            self.device_view(w, device)
+        })
+    }
+
     /// A device's recorded fetches, newest first.
     pub fn device_audit(&self, mac: Mac, limit: usize) -> Result<Vec<crate::domain::Fetch>, Error> {
         self.store.device(mac)?.ok_or(Error::NotFound("device"))?;
@@ -308,5 +378,29 @@ impl Service {
             let device = self.register_device(w, &account, mac, model, label.clone(), "")?;
             self.device_view(w, device)
         })
+    }
+}
+
+/// Refuses a model that cannot take the lines of `replaced`: another vendor (its settings
+/// and keys are that vendor's), or fewer lines than the highest line number in use.
+fn check_replacement(replaced: &Device, model: &Model) -> Result<(), Invalid> {
+    if model.vendor != replaced.vendor {
+        return Err(Invalid::field(
+            "model",
+            format!(
+                "{} is a {} model; a {} device is replaced by one of the same vendor",
+                model.name, model.vendor, replaced.vendor
+            ),
+        ));
+    }
+    match replaced.lines.keys().next_back() {
+        Some(&highest) if highest > model.lines => Err(Invalid::field(
+            "model",
+            format!(
+                "{} has {} lines, but the device uses line {highest}",
+                model.name, model.lines
+            ),
+        )),
+        _ => Ok(()),
     }
 }

@@ -47,7 +47,7 @@ pub use accounts::{AccountInput, NumberInput, NumberingInput, RegistrarInput};
 pub use bulk::{BulkInput, BulkOutcome, OrderSummary};
 pub use credentials::{Credentials, DigestResponse};
 pub use data_key::KeyRotation;
-pub use devices::{ArmInput, ClaimInput, DeviceInput};
+pub use devices::{ArmInput, ClaimInput, DeviceInput, ReplaceInput};
 pub use directory::{LookupCounts, Subscriber, SubscriberList};
 pub use firmware::{
     DeviceFirmwareView, FirmwareUploadInput, FirmwareView, ImageSpec, PinInput, PinView,

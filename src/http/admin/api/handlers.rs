@@ -13,8 +13,8 @@ use super::{input, registrar};
 use crate::domain::{AccountId, Mac, UserId};
 use crate::service::{
     AccountInput, ArmInput, BulkInput, BulkOutcome, ClaimInput, DeviceInput, DeviceUpdate,
-    FirmwareUploadInput, LineInput, NumberInput, Page, PinInput, ProfileInput, Service, TokenInput,
-    UserInput, UserQuery, mask_secrets,
+    FirmwareUploadInput, LineInput, NumberInput, Page, PinInput, ProfileInput, ReplaceInput,
+    Service, TokenInput, UserInput, UserQuery, mask_secrets,
 };
 
 const DEFAULT_LIMIT: usize = 50;
@@ -285,6 +285,9 @@ fn answer(service: &Service, schemas: &Map<String, Value>, call: &Call) -> Resul
         ApiRoute::DeleteDevice(mac) => no_content(service.delete_device(mac)),
         ApiRoute::ArmDevice(mac) => {
             ok(service.arm_device(mac, &input::json::<ArmInput>(body, schemas)?)?)
+        }
+        ApiRoute::ReplaceDevice(mac) => {
+            created(service.replace_device(mac, &input::json::<ReplaceInput>(body, schemas)?)?)
         }
         ApiRoute::DeviceAudit(mac) => {
             let page = input::query::<AuditQuery>(query)?;

@@ -47,8 +47,8 @@ use crate::service::schema::strings::E164_PATTERN;
 use crate::service::{
     AccountInput, AccountView, ArmInput, BulkInput, BulkOutcome, ClaimInput, DeviceInput,
     DeviceView, FirmwareView, KeyRotation, LineInput, LookupCounts, NewToken, NumberView,
-    OrderSummary, Page, PinInput, PinView, SubscriberList, TokenInput, TokenView, UnclaimedView,
-    UserInput, UserView,
+    OrderSummary, Page, PinInput, PinView, ReplaceInput, SubscriberList, TokenInput, TokenView,
+    UnclaimedView, UserInput, UserView,
 };
 
 const JSON: &str = "application/json";
@@ -441,6 +441,19 @@ fn describe(route: &ApiRoute, s: &mut Schemas) -> Description {
             .explained("The body is optional: without one, the server's window and networks apply.")
             .body(s.named::<ArmInput>())
             .answer("200", json("the device", s.named::<DeviceView>())),
+        ApiRoute::ReplaceDevice(_) => Description::new(
+            "Replace a device: its lines move to a new MAC, and it goes",
+        )
+        .explained(
+            "Line numbers, names and SIP credentials stay (the registrar directory answers the same hashes); \
+             so do the label, profile and own settings. The new device gets fresh provisioning credentials \
+             and web passwords, its hand-off armed. The model, the old one's when left out, must be of the \
+             same vendor and have a line for every line in use (422 naming `model`); a MAC already \
+             registered is 409, the device's own MAC 422. The old device's audit goes with it.",
+        )
+        .body(s.named::<ReplaceInput>())
+        .answer("201", json("the new device", s.named::<DeviceView>()))
+        .conflict(),
         ApiRoute::DeviceAudit(_) => {
             Description::new("The device's recorded fetches, newest first")
                 .query::<AuditQuery>()

@@ -43,6 +43,8 @@ pub enum ApiRoute {
     DevicePreview(Mac),
     DeleteDevice(Mac),
     ArmDevice(Mac),
+    /// Its lines move to a new MAC; it goes.
+    ReplaceDevice(Mac),
     DeviceAudit(Mac),
     /// `PUT …/lines/{n}`: that line.
     AssignLine(Mac, u16),
@@ -373,6 +375,9 @@ pub const ROUTES: &[(&str, &str, Build)] = &[
     ("POST", "/api/v1/devices/{mac}/arm", |p| {
         Ok(ApiRoute::ArmDevice(p.mac()?))
     }),
+    ("POST", "/api/v1/devices/{mac}/replace", |p| {
+        Ok(ApiRoute::ReplaceDevice(p.mac()?))
+    }),
     ("GET", "/api/v1/devices/{mac}/audit", |p| {
         Ok(ApiRoute::DeviceAudit(p.mac()?))
     }),
@@ -511,6 +516,7 @@ impl ApiRoute {
             | ApiRoute::AssignLowestLine(_)
             | ApiRoute::RenameLine(..)
             | ApiRoute::ClaimDevice(_)
+            | ApiRoute::ReplaceDevice(_)
             | ApiRoute::UpdateDevice(_)
             | ApiRoute::CreateProfile(_)
             | ApiRoute::UpdateProfile(..)

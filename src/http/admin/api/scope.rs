@@ -88,6 +88,7 @@ impl Principal {
             | ApiRoute::DevicePreview(m)
             | ApiRoute::DeleteDevice(m)
             | ApiRoute::ArmDevice(m)
+            | ApiRoute::ReplaceDevice(m)
             | ApiRoute::DeviceAudit(m)
             | ApiRoute::AssignLine(m, _)
             | ApiRoute::AssignLowestLine(m)
