@@ -1,7 +1,7 @@
 //! Devices: an account's devices and registering one by MAC; a device's page with its
 //! lines (assign, rename, rotate credentials, unassign), its provisioning credentials and
-//! hand-off state (re-arm), its last fetch and fetch audit; the unclaimed devices and
-//! claiming one.
+//! hand-off state (re-arm), its last fetch and fetch audit, replacing it by a new MAC; the
+//! unclaimed devices and claiming one.
 
 use std::collections::BTreeMap;
 
@@ -11,7 +11,9 @@ use serde_json::{Value, json};
 use super::access::Access;
 use super::{Call, Failure, Page, Reply, Ui, json, refusals};
 use crate::domain::{AccountId, Invalid, Mac};
-use crate::service::{ArmInput, ClaimInput, DeviceInput, DeviceView, LineInput, UserQuery};
+use crate::service::{
+    ArmInput, ClaimInput, DeviceInput, DeviceView, LineInput, ReplaceInput, UserQuery,
+};
 
 /// Most devices listed, fetches shown in the audit, users offered for a line.
 const PAGE: usize = 500;
@@ -19,6 +21,9 @@ const AUDIT: usize = 50;
 
 /// A refused form on a page with several: which one (a line number, a MAC), and why.
 type Refused = Option<(String, BTreeMap<String, String>)>;
+
+/// The values typed into a refused form, shown again.
+type Typed = BTreeMap<String, String>;
 
 impl Ui {
     pub(super) async fn devices(&self, call: &Call, account: AccountId) -> Result<Reply, Failure> {
@@ -103,10 +108,17 @@ impl Ui {
 
     pub(super) async fn device(&self, call: &Call, mac: Mac) -> Result<Reply, Failure> {
         self.device_of(call, mac).await?;
-        Ok(Reply::Page(self.device_page(mac, None).await?))
+        Ok(Reply::Page(
+            self.device_page(mac, None, Typed::new()).await?,
+        ))
     }
 
-    async fn device_page(&self, mac: Mac, refused: Refused) -> Result<Page, Failure> {
+    async fn device_page(
+        &self,
+        mac: Mac,
+        refused: Refused,
+        values: Typed,
+    ) -> Result<Page, Failure> {
         let (device, account, audit, users) = self
             .run(move |s| {
                 let device = s.device(mac)?;
@@ -132,7 +144,20 @@ impl Ui {
             .filter(|u| u.kind.is_person())
             .map(|u| json!({"id": u.id, "name": u.display_name, "extension": u.extension}))
             .collect();
+        // A replacement is of the same vendor: the models offered for it.
+        let models: Vec<Value> = self
+            .service
+            .catalogue()
+            .models()
+            .filter(|m| m.vendor == device.vendor)
+            .map(|m| json!({"name": m.name, "lines": m.lines}))
+            .collect();
         let (refused_form, errors) = refused.unwrap_or_default();
+        let replace_errors = if refused_form == "replace" {
+            errors.clone()
+        } else {
+            BTreeMap::new()
+        };
         let page = Page::new(
             "device",
             format!("{} {}", device.model, device.mac),
@@ -142,6 +167,8 @@ impl Ui {
                 "slots": slots,
                 "audit": json(&audit),
                 "users": people,
+                "models": models,
+                "replace": {"values": values, "errors": replace_errors},
                 "refused": refused_form,
                 "errors": errors,
             }),
@@ -165,7 +192,9 @@ impl Ui {
             Ok(message) => Ok(Reply::redirect_with(format!("/devices/{mac}"), message)),
             Err(failure) => {
                 let errors = refusals(failure)?;
-                let page = self.device_page(mac, Some((form, errors))).await?;
+                let page = self
+                    .device_page(mac, Some((form, errors)), Typed::new())
+                    .await?;
                 Ok(Reply::Page(page.status(StatusCode::UNPROCESSABLE_ENTITY)))
             }
         }
@@ -269,6 +298,33 @@ impl Ui {
             ))
         })
         .await
+    }
+
+    /// Moves the device's lines to the MAC typed; the new device's page follows. A refusal
+    /// shows this page again with the typed values, each error beside its field.
+    pub(super) async fn replace_device(&self, call: &Call, mac: Mac) -> Result<Reply, Failure> {
+        self.device_of(call, mac).await?;
+        let input = ReplaceInput {
+            mac: Some(call.form.text("mac").to_owned()),
+            model: call.form.filled("model"),
+        };
+        match self.run(move |s| s.replace_device(mac, &input)).await {
+            Ok(device) => Ok(Reply::redirect_with(
+                format!("/devices/{}", device.mac),
+                format!(
+                    "{mac} replaced by {} {}: its lines moved with their SIP credentials, and it \
+                     is armed for its first fetch.",
+                    device.model, device.mac
+                ),
+            )),
+            Err(failure) => {
+                let errors = refusals(failure)?;
+                let page = self
+                    .device_page(mac, Some(("replace".into(), errors)), call.form.values())
+                    .await?;
+                Ok(Reply::Page(page.status(StatusCode::UNPROCESSABLE_ENTITY)))
+            }
+        }
     }
 
     pub(super) async fn unclaimed(&self, call: &Call) -> Result<Reply, Failure> {

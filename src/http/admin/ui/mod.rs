@@ -421,6 +421,7 @@ impl Ui {
             UiRoute::DeleteProfile(account, name) => self.delete_profile(call, account, name).await,
             UiRoute::Device(mac) => self.device(call, mac).await,
             UiRoute::ArmDevice(mac) => self.arm_device(call, mac).await,
+            UiRoute::ReplaceDevice(mac) => self.replace_device(call, mac).await,
             UiRoute::AssignLine(mac) => self.assign_line(call, mac).await,
             UiRoute::RenameLine(mac, line) => self.rename_line(call, mac, line).await,
             UiRoute::RotateLine(mac, line) => self.rotate_line(call, mac, line).await,

@@ -51,6 +51,8 @@ pub enum UiRoute {
     SetLineKeys(UserId),
     Device(Mac),
     ArmDevice(Mac),
+    /// Its lines move to a new MAC; the new device's page follows.
+    ReplaceDevice(Mac),
     AssignLine(Mac),
     RenameLine(Mac, u16),
     RotateLine(Mac, u16),
@@ -261,6 +263,9 @@ const ROUTES: &[(&str, &str, Build)] = &[
     ("POST", "/devices/{mac}/arm", |p| {
         Ok(UiRoute::ArmDevice(p.mac()?))
     }),
+    ("POST", "/devices/{mac}/replace", |p| {
+        Ok(UiRoute::ReplaceDevice(p.mac()?))
+    }),
     ("POST", "/devices/{mac}/lines", |p| {
         Ok(UiRoute::AssignLine(p.mac()?))
     }),
@@ -434,6 +439,10 @@ mod tests {
             (post("/users/42/delete"), UiRoute::DeleteUser(u)),
             (get("/devices/805ec009abdc"), UiRoute::Device(mac())),
             (post("/devices/805ec009abdc/arm"), UiRoute::ArmDevice(mac())),
+            (
+                post("/devices/805ec009abdc/replace"),
+                UiRoute::ReplaceDevice(mac()),
+            ),
             (
                 post("/devices/805ec009abdc/lines"),
                 UiRoute::AssignLine(mac()),
