@@ -17,6 +17,7 @@ mod phone_model;
 mod privilege;
 mod register;
 mod registrar;
+mod replace;
 mod sealing;
 mod settings;
 mod shutdown;

@@ -6,6 +6,7 @@ mod access;
 mod browser;
 mod firmware;
 mod pages;
+mod replace;
 mod settings;
 mod tokens;
 
