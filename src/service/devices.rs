@@ -404,3 +404,69 @@ fn check_replacement(replaced: &Device, model: &Model) -> Result<(), Invalid> {
         _ => Ok(()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::service::Settings;
+    use crate::store::Store;
+    use crate::vendors::Catalogue;
+
+    fn from_json<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> T {
+        serde_json::from_value(value).unwrap()
+    }
+
+    /// A T46S with a line 3, read back as the store holds it.
+    fn t46s_with_line_three(dir: &std::path::Path) -> Device {
+        let store = Store::open(&dir.join("db"), crate::secret::DataKeys::generate()).unwrap();
+        let service = Service::new(
+            store,
+            Catalogue::builtin(),
+            crate::render::Renderer::new(None).unwrap(),
+            Settings::new(dir),
+        );
+        let account = service
+            .create_account(&from_json(json!({
+                "name": "Acme", "domain": "acme.example.com", "group_name": "acme",
+                "registrar": {"host": "sip.example.com"}, "language": "en",
+                "time_zone": "America/Montreal",
+            })))
+            .unwrap()
+            .id;
+        let user = service
+            .create_user(account, &from_json(json!({"first_name": "Ada"})))
+            .unwrap()
+            .id;
+        let mac: Mac = "001565004601".parse().unwrap();
+        service
+            .create_device(account, &from_json(json!({"mac": mac, "model": "T46S"})))
+            .unwrap();
+        service
+            .assign_line(mac, Some(3), &from_json(json!({"user": user.0})))
+            .unwrap();
+        service.store.device(mac).unwrap().unwrap()
+    }
+
+    #[test]
+    fn a_replacement_is_of_the_same_vendor_with_a_line_for_each_line_in_use() {
+        let dir = tempfile::tempdir().unwrap();
+        let device = t46s_with_line_three(dir.path());
+        let catalogue = Catalogue::builtin();
+        let model = |name| catalogue.model(name).unwrap();
+        assert!(check_replacement(&device, model("T48S")).is_ok());
+        assert!(check_replacement(&device, model("T22P")).is_ok(), "3 lines");
+        let two_lines = check_replacement(&device, model("T21P")).unwrap_err();
+        assert_eq!(
+            two_lines.to_string(),
+            "model: T21P has 2 lines, but the device uses line 3"
+        );
+        let other_vendor = Model {
+            vendor: "snom".into(),
+            ..model("T46S").clone()
+        };
+        let refused = check_replacement(&device, &other_vendor).unwrap_err();
+        assert!(refused.to_string().starts_with("model: "), "{refused}");
+    }
+}
