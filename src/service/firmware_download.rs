@@ -11,7 +11,7 @@
 use super::firmware_targets::FirmwareFile;
 use super::provisioning::{FailureAllowance, PhoneAnswer, PhoneRequest};
 use super::{Error, Service, now};
-use crate::domain::{Fetch, FetchOutcome};
+use crate::domain::FetchOutcome;
 use crate::store::Reads;
 
 impl Service {
@@ -64,18 +64,7 @@ impl Service {
             FetchOutcome::MacMismatch => PhoneAnswer::Forbidden,
             _ => PhoneAnswer::Unauthorized,
         };
-        let fetch = Fetch {
-            at,
-            address,
-            file: request.file.clone(),
-            user_agent: request.user_agent.clone(),
-            model: agent.as_ref().map(|a| {
-                a.model
-                    .map_or_else(|| a.model_token.clone(), |m| m.name.clone())
-            }),
-            firmware: agent.as_ref().and_then(|a| a.firmware.clone()),
-            outcome,
-        };
+        let fetch = request.fetch(at, agent.as_ref(), outcome);
         self.store
             .record_fetch(file.mac, &fetch, self.settings.audit_limit)?;
         Ok(answer)

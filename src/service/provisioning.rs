@@ -190,18 +190,7 @@ impl Service {
                 PhoneAnswer::Unauthorized
             }
         };
-        let fetch = Fetch {
-            at,
-            address: request.address,
-            file: request.file.clone(),
-            user_agent: request.user_agent.clone(),
-            model: agent.as_ref().map(|a| {
-                a.model
-                    .map_or_else(|| a.model_token.clone(), |m| m.name.clone())
-            }),
-            firmware: agent.as_ref().and_then(|a| a.firmware.clone()),
-            outcome,
-        };
+        let fetch = request.fetch(at, agent.as_ref(), outcome);
         let limit = self.settings.audit_limit;
         self.store.record_fetch(mac, &fetch, limit)?;
         Ok(answer)
@@ -375,6 +364,29 @@ pub(super) fn expected_credentials<'a>(
     match &account.device_auth {
         DeviceAuth::PerDevice => &device.provisioning,
         DeviceAuth::Account(shared) => shared,
+    }
+}
+
+impl PhoneRequest {
+    /// This request as the device's audit records it, with what its User-Agent told.
+    pub(super) fn fetch(
+        &self,
+        at: Timestamp,
+        agent: Option<&UserAgent<'_>>,
+        outcome: FetchOutcome,
+    ) -> Fetch {
+        Fetch {
+            at,
+            address: self.address,
+            file: self.file.clone(),
+            user_agent: self.user_agent.clone(),
+            model: agent.map(|a| {
+                a.model
+                    .map_or_else(|| a.model_token.clone(), |m| m.name.clone())
+            }),
+            firmware: agent.and_then(|a| a.firmware.clone()),
+            outcome,
+        }
     }
 }
 
