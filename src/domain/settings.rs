@@ -156,7 +156,8 @@ impl Settings {
         let mut fields = Map::new();
         let mut raw = BTreeMap::new();
         let mut sources = BTreeMap::new();
-        for (source, level) in levels {
+        // Most devices have no settings of their own, nor a profile: nothing to merge.
+        for (source, level) in levels.into_iter().filter(|(_, level)| !level.is_empty()) {
             for (name, value) in level.to_map() {
                 sources.insert(name.clone(), source.clone());
                 fields.insert(name, value);
